@@ -1,0 +1,215 @@
+#include "paddlex/core/config_schema.h"
+
+#include <sstream>
+
+namespace paddlex {
+namespace {
+
+KeySpec key(std::string k, ValueType t, std::string def, std::string doc) {
+  KeySpec s;
+  s.key = std::move(k);
+  s.type = t;
+  s.default_yaml = std::move(def);
+  s.nullable = s.default_yaml == "null";
+  s.doc = std::move(doc);
+  return s;
+}
+KeySpec range(KeySpec s, std::optional<double> lo, std::optional<double> hi) {
+  s.min = lo;
+  s.max = hi;
+  return s;
+}
+KeySpec oneof(KeySpec s, std::vector<std::string> choices) {
+  s.choices = std::move(choices);
+  return s;
+}
+KeySpec nullable(KeySpec s) {
+  s.nullable = true;
+  return s;
+}
+
+using T = ValueType;
+
+std::vector<KeySpec> build_schema() {
+  return {
+      // ---- Global
+      nullable(key("Global.model", T::String, "null", "Model name, e.g. ResNet18, PP-LCNet_x1_0 (required)")),
+      oneof(key("Global.mode", T::String, "check_dataset", "What to run"),
+            {"check_dataset", "train", "evaluate", "export", "predict"}),
+      key("Global.dataset_dir", T::String, "null", "Dataset root in the PaddleX layout of the task"),
+      key("Global.device", T::String, "cpu",
+          "cpu, gpu, or gpu:0,1,2,3 (device ids); a CPU build refuses gpu"),
+      key("Global.output", T::String, "output", "Directory for results, logs and checkpoints"),
+      range(key("Global.seed", T::Int, "42", "Seed of weight init, data order and augmentation"), 0, {}),
+      range(key("Global.num_threads", T::Int, "0", "Intra-op compute threads; 0 = all cores"), 0, 1024),
+      // ---- CheckDataset
+      key("CheckDataset.convert.enable", T::Bool, "False", "Convert the dataset from another format first"),
+      key("CheckDataset.convert.src_dataset_type", T::String, "null",
+          "Source format for convert (none exist for image classification)"),
+      key("CheckDataset.split.enable", T::Bool, "False",
+          "Re-split train+val by the percentages below (originals kept as *.bak)"),
+      range(key("CheckDataset.split.train_percent", T::Int, "null", "Percent of samples for train"), 1, 99),
+      range(key("CheckDataset.split.val_percent", T::Int, "null", "Percent of samples for val"), 1, 99),
+      // ---- Train
+      range(key("Train.num_classes", T::Int, "null", "Number of classes; null = from label.txt"), 1, {}),
+      range(key("Train.epochs_iters", T::Int, "20", "Number of training epochs"), 1, {}),
+      range(key("Train.batch_size", T::Int, "64", "Batch size per device"), 1, {}),
+      range(key("Train.learning_rate", T::Float, "0.1", "Base learning rate (after warmup)"), 0, {}),
+      key("Train.pretrain_weight_path", T::String, "null",
+          "Initial weights: our model.pt, a checkpoint dir, or a PyTorch state_dict file; mismatched "
+          "tensors are skipped and listed"),
+      range(key("Train.warmup_steps", T::Int, "5", "Linear warmup length in epochs"), 0, {}),
+      key("Train.resume_path", T::String, "null",
+          "Checkpoint dir to resume exactly from, or 'auto' for <output>/last_checkpoint; wins over "
+          "pretrain_weight_path"),
+      range(key("Train.log_interval", T::Int, "10", "Log a line every N iterations"), 1, {}),
+      range(key("Train.eval_interval", T::Int, "1", "Evaluate on val every N epochs"), 1, {}),
+      range(key("Train.save_interval", T::Int, "1", "Keep an epoch_N checkpoint every N epochs"), 1, {}),
+      oneof(key("Train.optimizer.type", T::String, "Momentum", "Optimizer: SGD with momentum, or AdamW"),
+            {"Momentum", "AdamW"}),
+      range(key("Train.optimizer.momentum", T::Float, "0.9", "Momentum of Momentum"), 0, 1),
+      range(key("Train.optimizer.weight_decay", T::Float, "0.0001",
+                "L2 weight decay (Momentum) or decoupled decay (AdamW)"),
+            0, {}),
+      range(key("Train.optimizer.beta1", T::Float, "0.9", "AdamW beta1"), 0, 1),
+      range(key("Train.optimizer.beta2", T::Float, "0.999", "AdamW beta2"), 0, 1),
+      range(key("Train.optimizer.epsilon", T::Float, "1e-08", "AdamW epsilon"), 0, {}),
+      oneof(key("Train.lr_scheduler.type", T::String, "Cosine",
+                "LR decay after warmup: Cosine to eta_min, Piecewise at milestones, or Constant"),
+            {"Cosine", "Piecewise", "Constant"}),
+      range(key("Train.lr_scheduler.milestones", T::IntList, "[30, 60, 90]",
+                "Piecewise: epochs at which the LR is multiplied by gamma"),
+            1, {}),
+      range(key("Train.lr_scheduler.gamma", T::Float, "0.1", "Piecewise: decay factor"), 0, 1),
+      range(key("Train.lr_scheduler.eta_min", T::Float, "0.0", "Cosine: final learning rate"), 0, {}),
+      range(key("Train.lr_scheduler.warmup_start_lr", T::Float, "0.0", "Learning rate at step 0 of warmup"),
+            0, {}),
+      range(key("Train.label_smoothing", T::Float, "0.0", "Label smoothing epsilon of the cross-entropy"), 0,
+            0.999),
+      range(key("Train.input_size", T::Int, "224", "Square crop size fed to the model"), 8, 4096),
+      range(key("Train.resize_short", T::Int, "256", "Eval/predict: resize the short side to this, then "
+                                                    "center-crop input_size"),
+            8, 4096),
+      range(key("Train.random_crop_scale", T::FloatList, "[0.08, 1.0]",
+                "Train: area range of the random resized crop"),
+            0, 1),
+      key("Train.random_flip", T::Bool, "True", "Train: random horizontal flip"),
+      key("Train.mean", T::FloatList, "[0.485, 0.456, 0.406]", "Normalize mean (RGB, on 0..1 pixels)"),
+      range(key("Train.std", T::FloatList, "[0.229, 0.224, 0.225]", "Normalize std (RGB, on 0..1 pixels)"),
+            1e-6, {}),
+      range(key("Train.num_workers", T::Int, "2", "Data loader threads (decode + augment); 0 = main thread"),
+            0, 64),
+      key("Train.channels_last", T::Bool, "True", "Run convolutions in NHWC memory format (faster on CPU)"),
+      // ---- Evaluate
+      key("Evaluate.weight_path", T::String, "null",
+          "Checkpoint dir or its model.pt; null = <output>/best_model"),
+      range(key("Evaluate.batch_size", T::Int, "null", "Eval batch size; null = Train.batch_size"), 1, {}),
+      range(key("Evaluate.log_interval", T::Int, "10", "Log progress every N batches"), 1, {}),
+      // ---- Export
+      key("Export.weight_path", T::String, "null", "Checkpoint dir or its model.pt; null = <output>/best_model"),
+      key("Export.save_dir", T::String, "null", "Deployment dir; null = <checkpoint dir>/inference"),
+      // ---- Predict
+      range(key("Predict.batch_size", T::Int, "1", "Images per forward pass"), 1, {}),
+      key("Predict.model_dir", T::String, "null",
+          "Exported dir (inference.yml) or checkpoint dir; null = <output>/best_model/inference"),
+      key("Predict.input", T::String, "null", "An image file, a directory of images, or a .txt list of paths"),
+      range(key("Predict.topk", T::Int, "null", "Classes reported per image; null = the exported topk"), 1,
+            {}),
+  };
+}
+
+}  // namespace
+
+const std::vector<KeySpec>& config_schema() {
+  static const std::vector<KeySpec> schema = build_schema();
+  return schema;
+}
+
+const KeySpec* find_key_spec(const std::string& k) {
+  for (const auto& s : config_schema())
+    if (s.key == k) return &s;
+  return nullptr;
+}
+
+const std::vector<std::string>& accepted_paddlex_keys() {
+  static const std::vector<std::string> keys = {
+      "Global.export_with_pir", "Train.dy2st",         "Train.uniform_output_enabled",
+      "Train.amp",              "Train.basic_config_path", "Evaluate.basic_config_path",
+      "Predict.kernel_option",  "Benchmark",
+  };
+  return keys;
+}
+
+std::string type_name(ValueType type) {
+  switch (type) {
+    case ValueType::Int: return "int";
+    case ValueType::Float: return "float";
+    case ValueType::Bool: return "bool";
+    case ValueType::String: return "string";
+    case ValueType::IntList: return "list of int";
+    case ValueType::FloatList: return "list of float";
+  }
+  return "?";
+}
+
+namespace {
+std::string allowed_text(const KeySpec& s) {
+  std::ostringstream os;
+  if (!s.choices.empty()) {
+    for (size_t i = 0; i < s.choices.size(); ++i) os << (i ? " | " : "") << s.choices[i];
+  } else if (s.min || s.max) {
+    os << (s.min ? std::to_string(*s.min) : std::string("-inf")) << " .. "
+       << (s.max ? std::to_string(*s.max) : std::string("inf"));
+    std::string r = os.str();
+    // Trim "1.000000" to "1".
+    std::string out;
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (r[i] == '.' && r.compare(i, 7, ".000000") == 0) {
+        i += 6;
+        continue;
+      }
+      out += r[i];
+    }
+    return out;
+  }
+  if (s.nullable) os << (os.tellp() > 0 ? ", " : "") << "null";
+  return os.str();
+}
+}  // namespace
+
+std::string config_markdown() {
+  std::ostringstream os;
+  os << "# Configuration keys\n\n"
+        "Generated from `paddlex/core/config_schema.cpp` by `build/main --config-doc`; a test keeps this file\n"
+        "equal to that output. Every key can be set in the YAML file or with `-o Section.key=value` (later\n"
+        "`-o` wins over earlier ones and over the file; list elements: `-o Train.mean.0=0.5`). Unknown keys,\n"
+        "wrong types and out-of-range values stop with exit code 2.\n\n"
+        "PaddleX keys accepted with a warning and otherwise ignored: ";
+  const auto& acc = accepted_paddlex_keys();
+  for (size_t i = 0; i < acc.size(); ++i) os << (i ? ", " : "") << "`" << acc[i] << "`";
+  os << ".\n";
+  std::string section;
+  for (const auto& s : config_schema()) {
+    std::string sec = s.key.substr(0, s.key.find('.'));
+    if (sec != section) {
+      section = sec;
+      os << "\n## " << section << "\n\n| key | type | default | allowed | description |\n|---|---|---|---|---|\n";
+    }
+    os << "| `" << s.key << "` | " << type_name(s.type) << " | `" << s.default_yaml << "` | " << allowed_text(s)
+       << " | " << s.doc << " |\n";
+  }
+  return os.str();
+}
+
+std::string config_help_text() {
+  std::ostringstream os;
+  for (const auto& s : config_schema()) {
+    os << "  " << s.key << " (" << type_name(s.type) << ", default " << s.default_yaml;
+    std::string allowed = allowed_text(s);
+    if (!allowed.empty() && allowed != "null") os << "; " << allowed;
+    os << ")\n      " << s.doc << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace paddlex

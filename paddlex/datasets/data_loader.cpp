@@ -1,0 +1,113 @@
+#include "paddlex/datasets/data_loader.h"
+
+#include <numeric>
+
+#include "paddlex/datasets/transforms.h"
+
+namespace paddlex {
+
+DataLoader::DataLoader(std::shared_ptr<const SampleSource> source, LoaderOptions options)
+    : source_(std::move(source)), options_(options) {}
+
+DataLoader::~DataLoader() { stop_workers(); }
+
+std::vector<int64_t> DataLoader::epoch_order(int64_t epoch) const {
+  const size_t n = source_->size();
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  if (options_.shuffle) {
+    SampleRng rng(mix_seed(options_.seed, static_cast<uint64_t>(epoch), 0x5EED));
+    for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+  }
+  if (options_.world_size <= 1) return order;
+  const size_t world = static_cast<size_t>(options_.world_size);
+  const size_t per_rank = (n + world - 1) / world;
+  for (size_t i = 0; order.size() < per_rank * world; ++i) order.push_back(order[i % n]);
+  std::vector<int64_t> mine;
+  for (size_t i = static_cast<size_t>(options_.rank); i < order.size(); i += world) mine.push_back(order[i]);
+  return mine;
+}
+
+size_t DataLoader::batches_per_epoch() const {
+  size_t n = source_->size();
+  if (options_.world_size > 1) n = (n + options_.world_size - 1) / options_.world_size;
+  return options_.drop_last ? n / options_.batch_size : (n + options_.batch_size - 1) / options_.batch_size;
+}
+
+Batch DataLoader::build(size_t batch_number) const {
+  const size_t begin = batch_number * options_.batch_size;
+  const size_t end = std::min(order_.size(), begin + options_.batch_size);
+  Batch batch = source_->allocate(end - begin);
+  for (size_t i = begin; i < end; ++i) {
+    const int64_t index = order_[i];
+    source_->load(static_cast<size_t>(index), mix_seed(options_.seed, static_cast<uint64_t>(epoch_), index), batch,
+                  i - begin);
+    batch.indices.push_back(index);
+  }
+  return batch;
+}
+
+void DataLoader::stop_workers() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+  ready_.clear();
+  error_ = nullptr;
+  stopping_ = false;
+}
+
+void DataLoader::start_epoch(int64_t epoch, size_t first_batch) {
+  stop_workers();
+  epoch_ = epoch;
+  order_ = epoch_order(epoch);
+  end_batch_ = batches_per_epoch();
+  next_batch_ = std::min(first_batch, end_batch_);
+  next_claim_ = next_batch_;
+  for (int w = 0; w < options_.num_workers; ++w) workers_.emplace_back(&DataLoader::worker_loop, this);
+}
+
+void DataLoader::worker_loop() {
+  // Each worker stays at most this many batches ahead of the consumer, bounding memory.
+  const size_t max_ahead = static_cast<size_t>(options_.num_workers) + 1;
+  while (true) {
+    size_t claim;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      cv_.wait(lock, [&] { return stopping_ || error_ || next_claim_ < std::min(end_batch_, next_batch_ + max_ahead); });
+      if (stopping_ || error_ || next_claim_ >= end_batch_) return;
+      claim = next_claim_++;
+    }
+    try {
+      Batch batch = build(claim);
+      std::lock_guard<std::mutex> lock(mutex_);
+      ready_.emplace(claim, std::move(batch));
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!error_) error_ = std::current_exception();
+    }
+    cv_.notify_all();
+  }
+}
+
+bool DataLoader::next(Batch& out) {
+  if (next_batch_ >= end_batch_) return false;
+  if (workers_.empty()) {
+    out = build(next_batch_++);
+    return true;
+  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  cv_.wait(lock, [&] { return error_ || ready_.count(next_batch_); });
+  if (!ready_.count(next_batch_) && error_) std::rethrow_exception(error_);
+  out = std::move(ready_.at(next_batch_));
+  ready_.erase(next_batch_);
+  ++next_batch_;
+  lock.unlock();
+  cv_.notify_all();
+  return true;
+}
+
+}  // namespace paddlex

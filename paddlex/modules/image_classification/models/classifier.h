@@ -1,0 +1,29 @@
+// Image classification networks: the common interface and the by-name factory.
+#pragma once
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "paddlex/nn/network.h"
+
+namespace paddlex::cls {
+
+class ClassifierImpl : public Network {
+ public:
+  // [N,3,H,W] float -> logits [N,num_classes]; any H,W >= 32.
+  torch::Tensor forward(torch::Tensor x) override = 0;
+  // Folds every BatchNorm into the conv before it and removes the BN submodules (deployment form):
+  // afterwards state_dict has no BN keys, convs that had BN have a "bias", eval-mode outputs equal
+  // (within 1e-4 relative) those of the unfolded model in eval mode.
+  void fold_batchnorm() override = 0;
+};
+using Classifier = std::shared_ptr<ClassifierImpl>;
+
+// Throws paddlex::ConfigError for an unknown name (listing the known names) or num_classes < 1.
+Classifier create_classifier(const std::string& name, int64_t num_classes);
+// Every name create_classifier accepts, in a fixed order.
+const std::vector<std::string>& classifier_names();
+
+}  // namespace paddlex::cls

@@ -1,0 +1,30 @@
+// MobileNetV3 small/large as PaddleClas builds it (legendary_models/mobilenet_v3.py); submodule
+// names follow PaddleClas (conv, blocks.<i>.expand_conv, ..., last_second_conv, last_conv, fc).
+#pragma once
+#include <torch/torch.h>
+
+#include "paddlex/modules/image_classification/models/classifier.h"
+#include "paddlex/nn/layers.h"
+
+namespace paddlex::cls {
+
+enum class MobileNetV3Size { kSmall, kLarge };
+
+class MobileNetV3Impl : public ClassifierImpl {
+ public:
+  // `scale` multiplies every channel count except the 1280-wide last_conv (PaddleClas
+  // x0_35..x1_25).
+  MobileNetV3Impl(MobileNetV3Size size, double scale, int64_t num_classes);
+  torch::Tensor forward(torch::Tensor x) override;
+  void fold_batchnorm() override;
+
+ private:
+  nn::ConvBNAct conv{nullptr};
+  torch::nn::Sequential blocks{nullptr};
+  nn::ConvBNAct last_second_conv{nullptr};
+  torch::nn::Conv2d last_conv{nullptr};
+  torch::nn::Dropout dropout{nullptr};
+  torch::nn::Linear fc{nullptr};
+};
+
+}  // namespace paddlex::cls

@@ -1,0 +1,91 @@
+#include "paddlex/modules/image_classification/models/pp_lcnet.h"
+
+#include <string>
+#include <vector>
+
+namespace paddlex::cls {
+namespace {
+
+using nn::Activation;
+using nn::make_divisible;
+
+struct BlockSpec {
+  int64_t kernel, in, out, stride;
+  bool se;
+};
+
+// PaddleClas NET_CONFIG for blocks2..blocks6, channels before scaling.
+const std::vector<std::vector<BlockSpec>> kStages = {
+    {{3, 16, 32, 1, false}},
+    {{3, 32, 64, 2, false}, {3, 64, 64, 1, false}},
+    {{3, 64, 128, 2, false}, {3, 128, 128, 1, false}},
+    {{3, 128, 256, 2, false},
+     {5, 256, 256, 1, false},
+     {5, 256, 256, 1, false},
+     {5, 256, 256, 1, false},
+     {5, 256, 256, 1, false},
+     {5, 256, 256, 1, false}},
+    {{5, 256, 512, 2, true}, {5, 512, 512, 1, true}},
+};
+constexpr int64_t kStemChannels = 16;
+constexpr int64_t kLastStageChannels = 512;
+constexpr int64_t kClassExpand = 1280;
+// PP-LCNet's SE gate is the standard hardsigmoid (x/6 + 0.5).
+constexpr double kSESlope = 1.0 / 6.0;
+
+// Depthwise kxk (stride) -> optional SE on the input channels -> pointwise 1x1, hardswish after
+// both.
+class DepthwiseSeparableImpl : public torch::nn::Module {
+ public:
+  DepthwiseSeparableImpl(int64_t in, int64_t out, const BlockSpec& spec) {
+    dw_conv = register_module(
+        "dw_conv", nn::ConvBNAct(in, in, spec.kernel, spec.stride, in, Activation::kHardswish));
+    if (spec.se) se = register_module("se", nn::SEModule(in, kSESlope));
+    pw_conv = register_module("pw_conv", nn::ConvBNAct(in, out, 1, 1, 1, Activation::kHardswish));
+  }
+
+  torch::Tensor forward(torch::Tensor x) {
+    x = dw_conv(x);
+    if (se) x = se(x);
+    return pw_conv(x);
+  }
+
+ private:
+  nn::ConvBNAct dw_conv{nullptr};
+  nn::SEModule se{nullptr};
+  nn::ConvBNAct pw_conv{nullptr};
+};
+TORCH_MODULE(DepthwiseSeparable);
+
+}  // namespace
+
+PPLCNetImpl::PPLCNetImpl(double scale, int64_t num_classes) {
+  conv1 = register_module("conv1", nn::ConvBNAct(3, make_divisible(kStemChannels * scale), 3, 2, 1,
+                                                 Activation::kHardswish));
+  for (size_t i = 0; i < kStages.size(); ++i) {
+    torch::nn::Sequential stage;
+    for (const auto& spec : kStages[i]) {
+      stage->push_back(DepthwiseSeparable(make_divisible(spec.in * scale),
+                                          make_divisible(spec.out * scale), spec));
+    }
+    stages_.push_back(register_module("blocks" + std::to_string(i + 2), stage));
+  }
+  const int64_t channels = make_divisible(kLastStageChannels * scale);
+  last_conv = register_module(
+      "last_conv",
+      torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, kClassExpand, 1).bias(false)));
+  dropout = register_module("dropout", torch::nn::Dropout(0.2));
+  fc = register_module("fc", torch::nn::Linear(kClassExpand, num_classes));
+  nn::init_conv_bn(*this);
+}
+
+torch::Tensor PPLCNetImpl::forward(torch::Tensor x) {
+  x = conv1(x);
+  for (auto& stage : stages_) x = stage->forward(x);
+  x = torch::hardswish(last_conv(torch::adaptive_avg_pool2d(x, {1, 1})));
+  return fc(dropout(x).flatten(1));
+}
+
+void PPLCNetImpl::fold_batchnorm() { nn::fold_all_conv_bn_act(*this); }
+
+}  // namespace paddlex::cls

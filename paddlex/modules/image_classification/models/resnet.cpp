@@ -1,0 +1,125 @@
+#include "paddlex/modules/image_classification/models/resnet.h"
+
+#include <string>
+
+#include "paddlex/export/bn_folding.h"
+#include "paddlex/nn/layers.h"
+
+namespace paddlex::cls {
+namespace {
+
+torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel)
+                               .stride(stride)
+                               .padding((kernel - 1) / 2)
+                               .bias(false));
+}
+
+torch::nn::BatchNorm2d batch_norm(int64_t channels) {
+  return torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(channels).eps(1e-5).momentum(0.1));
+}
+
+// Residual block: the `conv<i>`/`bn<i>` pairs of the main path plus an optional `downsample`
+// (Sequential of 1x1 conv and BN, hence torchvision's "downsample.0"/"downsample.1" names).
+class BlockImpl : public torch::nn::Module {
+ public:
+  BlockImpl(ResNetBlock kind, int64_t inplanes, int64_t planes, int64_t stride) {
+    // Basic: 3x3 (stride) -> 3x3. Bottleneck: 1x1 -> 3x3 (stride) -> 1x1 to 4*planes.
+    struct Spec {
+      int64_t in, out, kernel, stride;
+    };
+    std::vector<Spec> specs;
+    if (kind == ResNetBlock::kBasic) {
+      specs = {{inplanes, planes, 3, stride}, {planes, planes, 3, 1}};
+    } else {
+      specs = {{inplanes, planes, 1, 1}, {planes, planes, 3, stride}, {planes, planes * 4, 1, 1}};
+    }
+    for (size_t i = 0; i < specs.size(); ++i) {
+      const auto& s = specs[i];
+      const std::string suffix = std::to_string(i + 1);
+      convs_.push_back(register_module("conv" + suffix, conv(s.in, s.out, s.kernel, s.stride)));
+      bns_.push_back(register_module("bn" + suffix, batch_norm(s.out)));
+    }
+    const int64_t out = specs.back().out;
+    if (stride != 1 || inplanes != out) {
+      downsample_ = register_module(
+          "downsample", torch::nn::Sequential(conv(inplanes, out, 1, stride), batch_norm(out)));
+    }
+  }
+
+  torch::Tensor forward(torch::Tensor x) {
+    auto y = x;
+    for (size_t i = 0; i < convs_.size(); ++i) {
+      y = convs_[i](y);
+      if (bns_[i]) y = bns_[i](y);
+      // The last activation comes after the residual sum.
+      if (i + 1 < convs_.size()) y = torch::relu(y);
+    }
+    auto identity = downsample_ ? downsample_->forward(x) : x;
+    return torch::relu(y + identity);
+  }
+
+  void fold_batchnorm() {
+    for (size_t i = 0; i < convs_.size(); ++i) {
+      const std::string suffix = std::to_string(i + 1);
+      nn::fold_and_drop_bn(*this, "conv" + suffix, convs_[i], "bn" + suffix, bns_[i]);
+    }
+    if (downsample_ && downsample_->size() == 2) {
+      // Sequential::ptr<T> cannot look up BatchNorm2d (its forward lives in a base class).
+      auto ds_conv =
+          nn::with_zero_bias(std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(downsample_->ptr(0)));
+      fold_conv_bn(*ds_conv, *downsample_->ptr(1)->as<torch::nn::BatchNorm2d>());
+      // Sequential cannot drop an element; a conv-only Sequential keeps the "downsample.0" names.
+      downsample_ = replace_module("downsample", torch::nn::Sequential(ds_conv));
+    }
+  }
+
+ private:
+  std::vector<torch::nn::Conv2d> convs_;
+  std::vector<torch::nn::BatchNorm2d> bns_;
+  torch::nn::Sequential downsample_{nullptr};
+};
+TORCH_MODULE(Block);
+
+}  // namespace
+
+ResNetImpl::ResNetImpl(ResNetBlock block, const std::vector<int64_t>& depths, int64_t num_classes) {
+  conv1 = register_module("conv1", conv(3, 64, 7, 2));
+  bn1 = register_module("bn1", batch_norm(64));
+  const int64_t planes[] = {64, 128, 256, 512};
+  for (size_t i = 0; i < 4; ++i) {
+    layers_.push_back(register_module("layer" + std::to_string(i + 1),
+                                      make_layer(block, planes[i], depths.at(i), i == 0 ? 1 : 2)));
+  }
+  fc = register_module("fc", torch::nn::Linear(inplanes_, num_classes));
+  nn::init_conv_bn(*this);
+}
+
+torch::nn::Sequential ResNetImpl::make_layer(ResNetBlock block, int64_t planes, int64_t depth,
+                                             int64_t stride) {
+  torch::nn::Sequential layer;
+  const int64_t out = block == ResNetBlock::kBasic ? planes : planes * 4;
+  for (int64_t i = 0; i < depth; ++i) {
+    layer->push_back(Block(block, inplanes_, planes, i == 0 ? stride : 1));
+    inplanes_ = out;
+  }
+  return layer;
+}
+
+torch::Tensor ResNetImpl::forward(torch::Tensor x) {
+  x = conv1(x);
+  if (bn1) x = bn1(x);
+  x = torch::max_pool2d(torch::relu(x), 3, 2, 1);
+  for (auto& layer : layers_) x = layer->forward(x);
+  x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+  return fc(x);
+}
+
+void ResNetImpl::fold_batchnorm() {
+  nn::fold_and_drop_bn(*this, "conv1", conv1, "bn1", bn1);
+  for (const auto& module : modules(/*include_self=*/false)) {
+    if (auto block = std::dynamic_pointer_cast<BlockImpl>(module)) block->fold_batchnorm();
+  }
+}
+
+}  // namespace paddlex::cls

@@ -1,0 +1,32 @@
+// ResNet18/34/50 as torchvision builds them (v1.5: stride on the 3x3 of a bottleneck), with
+// torchvision's parameter names so its state_dict files load by name.
+#pragma once
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "paddlex/modules/image_classification/models/classifier.h"
+
+namespace paddlex::cls {
+
+enum class ResNetBlock { kBasic, kBottleneck };
+
+class ResNetImpl : public ClassifierImpl {
+ public:
+  // `depths`: number of blocks in layer1..layer4.
+  ResNetImpl(ResNetBlock block, const std::vector<int64_t>& depths, int64_t num_classes);
+  torch::Tensor forward(torch::Tensor x) override;
+  void fold_batchnorm() override;
+
+ private:
+  torch::nn::Sequential make_layer(ResNetBlock block, int64_t planes, int64_t depth,
+                                   int64_t stride);
+
+  int64_t inplanes_ = 64;
+  torch::nn::Conv2d conv1{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr};
+  std::vector<torch::nn::Sequential> layers_;
+  torch::nn::Linear fc{nullptr};
+};
+
+}  // namespace paddlex::cls

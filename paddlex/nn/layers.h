@@ -1,0 +1,69 @@
+// Building blocks shared by the classification backbones: PaddleClas semantics, PyTorch names.
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+
+namespace paddlex::nn {
+
+// PaddleClas' make_divisible: `v` rounded to a multiple of `divisor`, at least `divisor`, and never
+// more than 10% below `v`.
+int64_t make_divisible(double v, int64_t divisor = 8);
+
+enum class Activation { kNone, kReLU, kHardswish };
+
+torch::Tensor activate(const torch::Tensor& x, Activation act);
+
+// Paddle's hardsigmoid: clamp(slope * x + offset, 0, 1). MobileNetV3's SE uses slope 0.2,
+// PP-LCNet's the standard 1/6 (= torch::hardsigmoid).
+torch::Tensor hardsigmoid(const torch::Tensor& x, double slope, double offset = 0.5);
+
+// A copy of `conv` (same device, dtype and mode) with a zero bias. LibTorch registers the "bias" of
+// a bias-free conv as an undefined tensor, so fold_conv_bn cannot give it one in place.
+torch::nn::Conv2d with_zero_bias(const torch::nn::Conv2d& conv);
+
+// Folds `bn` into `conv`, first replacing a bias-free `conv` (registered as `conv_name` in `owner`)
+// by with_zero_bias(conv); then removes `bn` (registered as `bn_name`) and nulls its holder. A null
+// `bn` means it was folded already and nothing happens.
+void fold_and_drop_bn(torch::nn::Module& owner, const std::string& conv_name,
+                      torch::nn::Conv2d& conv, const std::string& bn_name,
+                      torch::nn::BatchNorm2d& bn);
+
+// conv (bias-free, "same" padding) -> BatchNorm -> activation; children are named `conv` and `bn`.
+class ConvBNActImpl : public torch::nn::Module {
+ public:
+  ConvBNActImpl(int64_t in_channels, int64_t out_channels, int64_t kernel_size, int64_t stride,
+                int64_t groups, Activation act);
+  torch::Tensor forward(torch::Tensor x);
+  void fold_batchnorm();
+
+  torch::nn::Conv2d conv{nullptr};
+  torch::nn::BatchNorm2d bn{nullptr};
+
+ private:
+  Activation act_;
+};
+TORCH_MODULE(ConvBNAct);
+
+// Squeeze-and-excitation: x * hardsigmoid(conv2(relu(conv1(avgpool(x))))), with channels/4 hidden.
+class SEModuleImpl : public torch::nn::Module {
+ public:
+  SEModuleImpl(int64_t channels, double hardsigmoid_slope);
+  torch::Tensor forward(torch::Tensor x);
+
+  torch::nn::Conv2d conv1{nullptr};
+  torch::nn::Conv2d conv2{nullptr};
+
+ private:
+  double hardsigmoid_slope_;
+};
+TORCH_MODULE(SEModule);
+
+// Folds the BN of every ConvBNAct below `root`.
+void fold_all_conv_bn_act(torch::nn::Module& root);
+
+// Below `root` (so constructors may call it): Kaiming-normal (fan_out, relu) conv weights, zero
+// conv biases, BN weight 1 and bias 0; Linear layers keep their initialisation.
+void init_conv_bn(torch::nn::Module& root);
+
+}  // namespace paddlex::nn

@@ -1,0 +1,354 @@
+#include "paddlex/trainers/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <sstream>
+
+#include "paddlex/core/device.h"
+#include "paddlex/core/errors.h"
+#include "paddlex/core/files.h"
+#include "paddlex/core/logging.h"
+#include "paddlex/trainers/lr_schedule.h"
+#include "paddlex/trainers/optimizer.h"
+
+namespace fs = std::filesystem;
+
+namespace paddlex {
+namespace {
+
+std::string fixed(double v, int digits) {
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(digits) << v;
+  return os.str();
+}
+
+std::string metrics_text(const std::map<std::string, double>& metrics) {
+  std::string out;
+  for (const auto& [k, v] : metrics) out += (out.empty() ? "" : ", ") + k + ": " + fixed(v, 4);
+  return out;
+}
+
+nlohmann::json checkpoint_entry(const std::string& dir, double score) {
+  return {{"score", score},
+          {"weights", dir + "/model.pt"},
+          {"optimizer", dir + "/optimizer.pt"},
+          {"state", dir + "/state.json"},
+          {"model_yml", dir + "/model.yml"}};
+}
+
+void log_load_report(const LoadReport& r, const std::string& source) {
+  Log::info("Pretrained weights '" + source + "': " + std::to_string(r.loaded.size()) + " tensors loaded, " +
+            std::to_string(r.skipped.size()) + " skipped, " + std::to_string(r.missing.size()) +
+            " left at their initial values");
+  for (const auto& s : r.skipped) Log::info("  skipped " + s);
+  for (const auto& m : r.missing) Log::info("  not in file: " + m);
+}
+
+}  // namespace
+
+std::string resolve_resume_dir(const Config& cfg) {
+  std::string path = cfg.get_string("Train.resume_path");
+  if (path == "auto") {
+    const std::string pointer = (fs::path(cfg.get_string("Global.output")) / "last_checkpoint").string();
+    if (!fs::exists(pointer))
+      throw RunError("Train.resume_path=auto: no '" + pointer + "' (no checkpoint has been written there yet)");
+    std::string name = read_text_file(pointer);
+    name.erase(name.find_last_not_of(" \n\r\t") + 1);
+    path = (fs::path(cfg.get_string("Global.output")) / name).string();
+  }
+  return resolve_checkpoint_dir(path, "Train.resume_path");
+}
+
+Trainer::Trainer(const Config& cfg, Task& task)
+    : cfg_(cfg),
+      task_(task),
+      output_(cfg.get_string("Global.output")),
+      device_(parse_device(cfg.get_string("Global.device")).torch_device()),
+      channels_last_(cfg.get_bool("Train.channels_last")) {}
+
+void Trainer::prepare_model_for_compute(Network& model) const {
+  model.to(device_);
+  if (!channels_last_) return;
+  torch::NoGradGuard no_grad;
+  for (auto& p : model.parameters())
+    if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+}
+
+torch::Tensor Trainer::to_compute(const torch::Tensor& input) const {
+  auto x = input.to(device_);
+  return channels_last_ && x.dim() == 4 ? x.contiguous(at::MemoryFormat::ChannelsLast) : x;
+}
+
+std::map<std::string, double> Trainer::run_evaluation(Network& model, const SampleSource& source,
+                                                      int64_t batch_size) {
+  LoaderOptions opts;
+  opts.batch_size = static_cast<size_t>(batch_size);
+  opts.num_workers = static_cast<int>(cfg_.get_int("Train.num_workers"));
+  opts.seed = static_cast<uint64_t>(cfg_.get_int("Global.seed"));
+  DataLoader loader(std::shared_ptr<const SampleSource>(&source, [](const SampleSource*) {}), opts);
+  auto evaluator = task_.make_evaluator();
+  torch::NoGradGuard no_grad;
+  model.eval();
+  loader.start_epoch(0);
+  Batch batch;
+  while (loader.next(batch)) evaluator->update(model.forward(to_compute(batch.input)).to(torch::kCPU), batch);
+  model.train();
+  return evaluator->compute();
+}
+
+void Trainer::save_checkpoint(const std::string& name, Network& model, torch::optim::Optimizer& optimizer,
+                              const TrainState& state, const ModelDescription& description,
+                              const std::map<std::string, double>& metrics) {
+  const fs::path staged = fs::path(output_) / ("." + name + ".staging");
+  fs::remove_all(staged);
+  fs::create_directories(staged);
+  save_tensor_dict(state_dict(model), (staged / "model.pt").string());
+  write_bytes_atomic((staged / "optimizer.pt").string(), serialize_optimizer(optimizer));
+  write_json_atomic((staged / "state.json").string(), state.to_json());
+  YAML::Emitter e;
+  e << model_yml(description, task_.name(), "Normal", state.completed_epochs, metrics);
+  write_file_atomic((staged / "model.yml").string(), std::string(e.c_str()) + "\n");
+  replace_dir_atomic(staged.string(), (fs::path(output_) / name).string());
+}
+
+void Trainer::write_train_result(bool done) {
+  nlohmann::json r = {{"model_name", cfg_.get_string("Global.model")},
+                      {"done_flag", done},
+                      {"label_dict", "label_dict.txt"},
+                      {"train_log", "train.log"},
+                      {"config", "config.yaml"},
+                      {"models", result_models_}};
+  write_json_atomic((fs::path(output_) / "train_result.json").string(), r);
+}
+
+void Trainer::train() {
+  ensure_writable_dir(output_);
+  Log::attach_file((fs::path(output_) / "train.log").string());
+  write_file_atomic((fs::path(output_) / "config.yaml").string(), cfg_.to_yaml());
+  const int64_t seed = cfg_.get_int("Global.seed");
+  torch::manual_seed(static_cast<uint64_t>(seed));
+
+  TaskData data = task_.load_data(cfg_, true);
+  int64_t num_classes = data.num_classes;
+  if (!cfg_.is_null("Train.num_classes")) {
+    int64_t requested = cfg_.get_int("Train.num_classes");
+    if (requested < data.num_classes)
+      throw ConfigError(cfg_.origin("Train.num_classes") + ": Train.num_classes=" + std::to_string(requested) +
+                        " but the dataset has labels up to " + std::to_string(data.num_classes - 1));
+    num_classes = requested;
+  }
+  {
+    std::string labels;
+    for (size_t i = 0; i < data.labels.size(); ++i) labels += std::to_string(i) + " " + data.labels[i] + "\n";
+    write_file_atomic((fs::path(output_) / "label_dict.txt").string(), labels);
+  }
+  ModelDescription description{cfg_.get_string("Global.model"), num_classes, data.labels,
+                               task_.eval_transforms(cfg_)};
+  auto model = task_.build_model(description.model_name, num_classes);
+
+  // Resume wins over pretrain: a resumed run continues exactly, so initial weights are irrelevant.
+  std::string resume_dir;
+  if (!cfg_.is_null("Train.resume_path")) {
+    resume_dir = resolve_resume_dir(cfg_);
+    if (!cfg_.is_null("Train.pretrain_weight_path"))
+      Log::warn("Train.resume_path is set, so Train.pretrain_weight_path is ignored");
+  } else if (!cfg_.is_null("Train.pretrain_weight_path")) {
+    std::string path = cfg_.get_string("Train.pretrain_weight_path");
+    if (fs::is_directory(path)) path = (fs::path(path) / "model.pt").string();
+    TensorDict tensors = load_tensor_dict(path);
+    for (const auto& [name, t] : tensors)
+      if (name == kFoldedMarker)
+        throw RunError("Train.pretrain_weight_path: '" + path + "' holds exported deployment weights with "
+                       "BatchNorm folded into the convolutions; they cannot be trained from. Use the model.pt "
+                       "of a training checkpoint (e.g. output/best_model/model.pt)");
+    log_load_report(load_matching(*model, tensors), path);
+  }
+  prepare_model_for_compute(*model);
+  model->train();
+  auto optimizer = make_optimizer(cfg_, model->parameters());
+
+  const int64_t batch_size = cfg_.get_int("Train.batch_size");
+  LoaderOptions opts;
+  opts.batch_size = static_cast<size_t>(batch_size);
+  opts.shuffle = true;
+  opts.drop_last = data.train->size() >= static_cast<size_t>(batch_size);
+  opts.seed = static_cast<uint64_t>(seed);
+  opts.num_workers = static_cast<int>(cfg_.get_int("Train.num_workers"));
+  DataLoader loader(data.train, opts);
+  const int64_t steps_per_epoch = static_cast<int64_t>(loader.batches_per_epoch());
+  if (steps_per_epoch == 0) throw RunError("the training set is empty");
+
+  const int64_t epochs = cfg_.get_int("Train.epochs_iters");
+  LrScheduleSpec lr_spec;
+  lr_spec.type = cfg_.get_string("Train.lr_scheduler.type");
+  lr_spec.base_lr = cfg_.get_float("Train.learning_rate");
+  lr_spec.steps_per_epoch = steps_per_epoch;
+  lr_spec.total_epochs = epochs;
+  lr_spec.warmup_epochs = std::min(cfg_.get_int("Train.warmup_steps"), epochs);
+  lr_spec.warmup_start_lr = cfg_.get_float("Train.lr_scheduler.warmup_start_lr");
+  lr_spec.eta_min = cfg_.get_float("Train.lr_scheduler.eta_min");
+  lr_spec.milestones = cfg_.get_int_list("Train.lr_scheduler.milestones");
+  lr_spec.gamma = cfg_.get_float("Train.lr_scheduler.gamma");
+
+  TrainState state;
+  state.num_threads = at::get_num_threads();
+  state.config_hash = cfg_.hash();
+  if (!resume_dir.empty()) {
+    TrainState saved = TrainState::from_json(read_json_file(resume_dir + "/state.json"), resume_dir + "/state.json");
+    ModelDescription saved_desc = read_model_yml(resume_dir + "/model.yml");
+    if (saved_desc.model_name != description.model_name || saved_desc.num_classes != num_classes)
+      throw RunError("Train.resume_path: '" + resume_dir + "' holds " + saved_desc.model_name + " with " +
+                     std::to_string(saved_desc.num_classes) + " classes, but this run trains " +
+                     description.model_name + " with " + std::to_string(num_classes));
+    if (saved.world_size != state.world_size)
+      throw RunError("Train.resume_path: the checkpoint was trained with " + std::to_string(saved.world_size) +
+                     " processes, this run has " + std::to_string(state.world_size));
+    if (saved.num_threads != state.num_threads)
+      Log::warn("resuming with " + std::to_string(state.num_threads) + " threads instead of " +
+                std::to_string(saved.num_threads) + ": training continues, but not bit-exactly");
+    load_exact(*model, load_tensor_dict(resume_dir + "/model.pt"), resume_dir + "/model.pt");
+    load_optimizer(*optimizer, resume_dir + "/optimizer.pt");
+    restore_cpu_rng_state(saved.cpu_rng_state);
+    state.completed_epochs = saved.completed_epochs;
+    state.global_step = saved.global_step;
+    state.best_metric = saved.best_metric;
+    state.best_epoch = saved.best_epoch;
+    if (fs::exists(fs::path(output_) / "train_result.json")) {
+      auto previous = read_json_file((fs::path(output_) / "train_result.json").string());
+      if (previous.contains("models")) result_models_ = previous["models"];
+    }
+    Log::info("Resumed from '" + resume_dir + "' after epoch " + std::to_string(state.completed_epochs) +
+              " (global step " + std::to_string(state.global_step) + ")");
+  }
+  if (!result_models_.is_object()) result_models_ = nlohmann::json::object();
+  for (int k = 1; k <= 5; ++k)
+    if (result_models_.contains("last_" + std::to_string(k)))
+      last_epochs_.push_back(result_models_["last_" + std::to_string(k)]["weights"].get<std::string>());
+
+  Log::info("Training " + description.model_name + " (" + std::to_string(num_classes) + " classes) on " +
+            std::to_string(data.train->size()) + " images, " + std::to_string(steps_per_epoch) +
+            " iterations per epoch, " + std::to_string(epochs) + " epochs, device " + device_.str() + ", " +
+            std::to_string(at::get_num_threads()) + " threads");
+  const int64_t log_interval = cfg_.get_int("Train.log_interval");
+  const int64_t eval_interval = cfg_.get_int("Train.eval_interval");
+  const int64_t save_interval = cfg_.get_int("Train.save_interval");
+  const int64_t eval_batch = cfg_.get_int_or("Evaluate.batch_size", batch_size);
+  const std::string primary = task_.primary_metric();
+  const int64_t total_steps = epochs * steps_per_epoch;
+  const auto run_start = std::chrono::steady_clock::now();
+  const int64_t first_step = state.global_step;
+
+  for (int64_t epoch = state.completed_epochs + 1; epoch <= epochs; ++epoch) {
+    loader.start_epoch(epoch - 1);
+    Batch batch;
+    int64_t iter = 0, window_images = 0;
+    double window_loss = 0.0;
+    auto window_start = std::chrono::steady_clock::now();
+    while (loader.next(batch)) {
+      ++iter;
+      const double lr = learning_rate_at(lr_spec, state.global_step);
+      set_learning_rate(*optimizer, lr);
+      optimizer->zero_grad();
+      auto output = model->forward(to_compute(batch.input));
+      auto loss = task_.loss(cfg_, output, batch);
+      const double loss_value = loss.item<double>();
+      if (!std::isfinite(loss_value))
+        throw RunError("training diverged: loss is " + std::to_string(loss_value) + " at epoch " +
+                       std::to_string(epoch) + ", iteration " + std::to_string(iter) +
+                       "; lower Train.learning_rate or check the data");
+      loss.backward();
+      optimizer->step();
+      ++state.global_step;
+      window_loss += loss_value;
+      window_images += batch.input.size(0);
+      if (iter % log_interval == 0 || iter == steps_per_epoch) {
+        auto now = std::chrono::steady_clock::now();
+        double window_s = std::chrono::duration<double>(now - window_start).count();
+        double run_s = std::chrono::duration<double>(now - run_start).count();
+        double per_step = run_s / std::max<int64_t>(1, state.global_step - first_step);
+        int64_t window_iters = (iter - 1) % log_interval + 1;
+        Log::info("[Train] epoch " + std::to_string(epoch) + "/" + std::to_string(epochs) + " iter " +
+                  std::to_string(iter) + "/" + std::to_string(steps_per_epoch) + " loss " +
+                  fixed(window_loss / window_iters, 5) + " lr " + fixed(lr, 6) + " " +
+                  fixed(window_images / std::max(window_s, 1e-9), 1) + " img/s eta " +
+                  format_duration(per_step * (total_steps - state.global_step)));
+        window_loss = 0.0;
+        window_images = 0;
+        window_start = now;
+      }
+    }
+    state.completed_epochs = epoch;
+
+    std::map<std::string, double> metrics;
+    bool improved = false;
+    if (epoch % eval_interval == 0 || epoch == epochs) {
+      metrics = run_evaluation(*model, *data.val, eval_batch);
+      double score = metrics.at(primary);
+      // ">=" as PaddleClas: among equal scores the later epoch is kept.
+      if (score >= state.best_metric) {
+        improved = true;
+        state.best_metric = score;
+        state.best_epoch = epoch;
+      }
+      Log::info("[Eval] epoch " + std::to_string(epoch) + " " + metrics_text(metrics) + " (best " + primary + " " +
+                fixed(state.best_metric, 4) + " at epoch " + std::to_string(state.best_epoch) + ")");
+    }
+    state.cpu_rng_state = capture_cpu_rng_state();
+    const double score = metrics.count(primary) ? metrics.at(primary) : -1.0;
+    if (epoch % save_interval == 0) {
+      const std::string name = "epoch_" + std::to_string(epoch);
+      save_checkpoint(name, *model, *optimizer, state, description, metrics);
+      last_epochs_.insert(last_epochs_.begin(), name + "/model.pt");
+      std::vector<nlohmann::json> entries;
+      for (int k = 1; k <= 5; ++k) result_models_.erase("last_" + std::to_string(k));
+      // Shift last_i -> last_{i+1} as PaddleX does; keep five.
+      if (last_epochs_.size() > 5) last_epochs_.resize(5);
+      for (size_t k = 0; k < last_epochs_.size(); ++k) {
+        std::string dir = last_epochs_[k].substr(0, last_epochs_[k].find('/'));
+        double s = k == 0 ? score : -1.0;
+        if (k > 0 && fs::exists(fs::path(output_) / dir / "model.yml")) {
+          YAML::Node y = YAML::LoadFile((fs::path(output_) / dir / "model.yml").string());
+          auto em = y["_Attributes"]["eval_metrics"];
+          if (em && em[primary]) s = em[primary].as<double>();
+        }
+        result_models_["last_" + std::to_string(k + 1)] = checkpoint_entry(dir, s);
+      }
+    }
+    if (improved) {
+      save_checkpoint("best_model", *model, *optimizer, state, description, metrics);
+      result_models_["best"] = checkpoint_entry("best_model", score);
+    }
+    save_checkpoint("latest", *model, *optimizer, state, description, metrics);
+    write_file_atomic((fs::path(output_) / "last_checkpoint").string(), "latest\n");
+    write_train_result(epoch == epochs);
+  }
+  if (state.completed_epochs >= epochs && !fs::exists(fs::path(output_) / "train_result.json"))
+    write_train_result(true);
+  Log::info("Training done: best " + primary + " " + fixed(state.best_metric, 4) + " at epoch " +
+            std::to_string(state.best_epoch) + "; checkpoints in '" + output_ + "'");
+  Log::detach_file();
+}
+
+nlohmann::json Trainer::evaluate() {
+  const std::string dir =
+      resolve_checkpoint_dir(cfg_.get_string_or("Evaluate.weight_path", (fs::path(output_) / "best_model").string()),
+                             "Evaluate.weight_path");
+  ModelDescription desc = read_model_yml(dir + "/model.yml");
+  TaskData data = task_.load_data(cfg_, false);
+  if (data.num_classes > desc.num_classes)
+    throw RunError("the dataset has " + std::to_string(data.num_classes) + " classes but the model in '" + dir +
+                   "' predicts " + std::to_string(desc.num_classes));
+  auto model = task_.build_model(desc.model_name, desc.num_classes);
+  load_exact(*model, load_tensor_dict(dir + "/model.pt"), dir + "/model.pt");
+  prepare_model_for_compute(*model);
+  const int64_t batch = cfg_.get_int_or("Evaluate.batch_size", cfg_.get_int("Train.batch_size"));
+  Log::info("Evaluating '" + dir + "' (" + desc.model_name + ") on " + std::to_string(data.val->size()) +
+            " validation images");
+  auto metrics = run_evaluation(*model, *data.val, batch);
+  Log::info("[Eval] " + metrics_text(metrics));
+  return {{"metrics", metrics}, {"weight_path", dir}};
+}
+
+}  // namespace paddlex
