@@ -79,8 +79,8 @@ void normalize_to_chw(const cv::Mat& rgb, const NormalizeSpec& norm, float* dst)
   const size_t plane = static_cast<size_t>(h) * w;
   float scale[3], shift[3];
   for (int c = 0; c < 3; ++c) {
-    scale[c] = 1.0f / (255.0f * norm.std[c]);
-    shift[c] = -norm.mean[c] / norm.std[c];
+    scale[c] = static_cast<float>(1.0 / (255.0 * norm.std[c]));
+    shift[c] = static_cast<float>(-norm.mean[c] / norm.std[c]);
   }
   for (int y = 0; y < h; ++y) {
     const uint8_t* row = rgb.ptr<uint8_t>(y);

@@ -26,8 +26,8 @@ class SampleRng {
 uint64_t mix_seed(uint64_t a, uint64_t b, uint64_t c = 0, uint64_t d = 0);
 
 struct NormalizeSpec {
-  std::array<float, 3> mean{0.485f, 0.456f, 0.406f};
-  std::array<float, 3> std{0.229f, 0.224f, 0.225f};
+  std::array<double, 3> mean{0.485, 0.456, 0.406};
+  std::array<double, 3> std{0.229, 0.224, 0.225};
 };
 
 // torchvision RandomResizedCrop: area fraction in [scale_lo, scale_hi], aspect ratio log-uniform in

@@ -5,6 +5,7 @@
 
 #include "paddlex/core/errors.h"
 #include "paddlex/core/files.h"
+#include "paddlex/trainers/pytorch_pickle.h"
 
 namespace fs = std::filesystem;
 
@@ -23,38 +24,13 @@ void save_tensor_dict(const TensorDict& tensors, const std::string& path) {
   write_bytes_atomic(path, torch::pickle_save(dict));
 }
 
-namespace {
-TensorDict dict_to_tensors(const c10::impl::GenericDict& dict, const std::string& path) {
-  TensorDict out;
-  for (const auto& entry : dict) {
-    if (!entry.key().isString() || !entry.value().isTensor())
-      throw RunError("'" + path + "' is not a state_dict: it maps " + entry.key().tagKind() + " to " +
-                     entry.value().tagKind() + " instead of names to tensors");
-    std::string name = entry.key().toStringRef();
-    if (name.rfind("module.", 0) == 0) name = name.substr(7);  // saved from DistributedDataParallel
-    out.emplace_back(name, entry.value().toTensor());
-  }
-  return out;
-}
-}  // namespace
-
 TensorDict load_tensor_dict(const std::string& path) {
-  if (!fs::is_regular_file(path)) throw RunError("weights file not found: '" + path + "'");
-  c10::IValue value;
-  try {
-    value = torch::pickle_load(read_binary_file(path));
-  } catch (const std::exception& e) {
-    std::string what = e.what();
-    throw RunError("cannot read weights '" + path + "': not a torch.save/pickle tensor dict (" +
-                   what.substr(0, what.find('\n')) + ")");
-  }
-  if (!value.isGenericDict()) throw RunError("'" + path + "' does not hold a dict of tensors");
-  auto dict = value.toGenericDict();
-  for (const char* wrapper : {"state_dict", "model"}) {
-    auto it = dict.find(c10::IValue(std::string(wrapper)));
-    if (it != dict.end() && it->value().isGenericDict()) return dict_to_tensors(it->value().toGenericDict(), path);
-  }
-  return dict_to_tensors(dict, path);
+  // Our model.pt (torch::pickle_save) and Python torch.save files alike; the reader unwraps
+  // {"state_dict": ...}/{"model": ...} and names the path in its errors.
+  TensorDict out = read_pytorch_state_dict(path);
+  for (auto& [name, t] : out)
+    if (name.rfind("module.", 0) == 0) name = name.substr(7);  // saved from DistributedDataParallel
+  return out;
 }
 
 LoadReport load_matching(torch::nn::Module& module, const TensorDict& tensors) {

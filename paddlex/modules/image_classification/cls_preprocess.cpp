@@ -12,8 +12,8 @@ ClsPreprocess ClsPreprocess::from_config(const Config& cfg) {
   auto mean = cfg.get_float_list("Train.mean");
   auto std = cfg.get_float_list("Train.std");
   for (int c = 0; c < 3; ++c) {
-    p.norm.mean[c] = static_cast<float>(mean[c]);
-    p.norm.std[c] = static_cast<float>(std[c]);
+    p.norm.mean[c] = mean[c];
+    p.norm.std[c] = std[c];
   }
   return p;
 }
@@ -30,8 +30,8 @@ ClsPreprocess ClsPreprocess::from_ops(const YAML::Node& ops, const std::string& 
       } else if (name == "CropImage") {
         p.crop_size = args["size"].as<int>();
       } else if (name == "NormalizeImage") {
-        auto mean = args["mean"].as<std::vector<float>>();
-        auto std = args["std"].as<std::vector<float>>();
+        auto mean = args["mean"].as<std::vector<double>>();
+        auto std = args["std"].as<std::vector<double>>();
         if (mean.size() != 3 || std.size() != 3) throw RunError(source + ": NormalizeImage needs 3 mean and std values");
         for (int c = 0; c < 3; ++c) p.norm.mean[c] = mean[c], p.norm.std[c] = std[c];
       } else if (name != "ToCHWImage" && name != "DecodeImage") {
@@ -51,8 +51,8 @@ YAML::Node ClsPreprocess::to_ops() const {
   crop["CropImage"]["size"] = crop_size;
   YAML::Node n = normalize["NormalizeImage"];
   n["scale"] = 1.0 / 255.0;
-  n["mean"] = std::vector<float>(norm.mean.begin(), norm.mean.end());
-  n["std"] = std::vector<float>(norm.std.begin(), norm.std.end());
+  n["mean"] = std::vector<double>(norm.mean.begin(), norm.mean.end());
+  n["std"] = std::vector<double>(norm.std.begin(), norm.std.end());
   n["order"] = "";
   n["channel_num"] = 3;
   chw["ToCHWImage"] = YAML::Node(YAML::NodeType::Null);

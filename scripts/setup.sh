@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the engine needs (only those missing) and builds it into build/.
+# usage: scripts/setup.sh [--no-build]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(build-essential cmake pkg-config libtorch-dev libgloo-dev libopenblas0-openmp libopencv-dev
+          libyaml-cpp-dev nlohmann-json3-dev libgtest-dev zlib1g-dev dataset-fashion-mnist)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "Installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
+fi
+
+[ "${1:-}" = "--no-build" ] && exit 0
+JOBS=$(nproc)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${PADDLEX_CMAKE_ARGS:-} >/dev/null
+cmake --build build -j"$JOBS"

@@ -1,0 +1,108 @@
+#include "e2e_util.h"
+
+#include <sys/wait.h>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace paddlex::testing {
+namespace {
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+struct TempDirs {
+  std::vector<std::string> dirs;
+  ~TempDirs() {
+    std::error_code ec;
+    for (const auto& d : dirs) fs::remove_all(d, ec);
+  }
+};
+TempDirs g_temp_dirs;
+}  // namespace
+
+RunResult run_main(const std::vector<std::string>& args) {
+  std::string cmd = shell_quote(PADDLEX_MAIN_BINARY);
+  for (const auto& a : args) cmd += " " + shell_quote(a);
+  cmd += " 2>&1";
+  RunResult r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+  int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string make_temp_dir(const std::string& tag) {
+  std::string tmpl = (fs::temp_directory_path() / ("paddlex_" + tag + "_XXXXXX")).string();
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  std::string dir = mkdtemp(buf.data());
+  g_temp_dirs.dirs.push_back(dir);
+  return dir;
+}
+
+std::string make_cls_dataset(const std::string& dir, int classes, int per_class_train, int per_class_val) {
+  fs::create_directories(fs::path(dir) / "images");
+  std::mt19937 rng(7);
+  std::normal_distribution<float> noise(0.f, 20.f);
+  std::ofstream label(fs::path(dir) / "label.txt"), train(fs::path(dir) / "train.txt"),
+      val(fs::path(dir) / "val.txt");
+  for (int c = 0; c < classes; ++c) {
+    label << c << " class_" << c << "\n";
+    for (int i = 0; i < per_class_train + per_class_val; ++i) {
+      cv::Mat img(20, 20, CV_8UC3);
+      for (int y = 0; y < 20; ++y)
+        for (int x = 0; x < 20; ++x)
+          for (int ch = 0; ch < 3; ++ch) {
+            // Class c: one bright channel and a stripe orientation, so the task is learnable.
+            float base = (ch == c % 3 ? 200.f : 40.f) + ((c / 3) % 2 ? (x % 4 < 2 ? 40.f : 0.f) : (y % 4 < 2 ? 40.f : 0.f));
+            img.at<cv::Vec3b>(y, x)[ch] = cv::saturate_cast<uint8_t>(base + noise(rng));
+          }
+      std::string name = "images/c" + std::to_string(c) + "_" + std::to_string(i) + ".png";
+      cv::imwrite((fs::path(dir) / name).string(), img);
+      (i < per_class_train ? train : val) << name << " " << c << "\n";
+    }
+  }
+  return dir;
+}
+
+nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_text(path)); }
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> base_args(const std::string& dataset, const std::string& output, const std::string& mode) {
+  return {"-c", std::string(PADDLEX_SOURCE_DIR) + "/paddlex/configs/image_classification/PP-LCNet_x0_25.yaml",
+          "-o", "Global.mode=" + mode,
+          "-o", "Global.dataset_dir=" + dataset,
+          "-o", "Global.output=" + output,
+          "-o", "Global.num_threads=1",
+          "-o", "Train.input_size=32",
+          "-o", "Train.resize_short=36",
+          "-o", "Train.batch_size=8",
+          "-o", "Train.epochs_iters=2",
+          "-o", "Train.warmup_steps=0",
+          "-o", "Train.learning_rate=0.05",
+          "-o", "Train.num_workers=2"};
+}
+
+}  // namespace paddlex::testing

@@ -1,0 +1,221 @@
+// End-to-end: the real `main` binary through all five modes on a generated dataset, resume, pretrain and
+// bad-input behaviour.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "e2e_util.h"
+#include "paddlex/trainers/checkpoint.h"
+
+namespace fs = std::filesystem;
+using namespace paddlex::testing;
+
+namespace {
+
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& overrides) {
+  for (const auto& o : overrides) {
+    args.push_back("-o");
+    args.push_back(o);
+  }
+  return args;
+}
+
+void expect_same_tensors(const std::string& a, const std::string& b) {
+  auto ta = paddlex::load_tensor_dict(a), tb = paddlex::load_tensor_dict(b);
+  ASSERT_EQ(ta.size(), tb.size());
+  for (size_t i = 0; i < ta.size(); ++i) {
+    ASSERT_EQ(ta[i].first, tb[i].first);
+    EXPECT_TRUE(torch::equal(ta[i].second, tb[i].second)) << ta[i].first << " differs";
+  }
+}
+
+class ClassificationE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = make_temp_dir("e2e");
+    dataset_ = make_cls_dataset(root_ + "/data", 4, 6, 3);
+    output_ = root_ + "/out";
+  }
+  RunResult run(const std::string& mode, const std::vector<std::string>& overrides = {}) {
+    return run_main(with(base_args(dataset_, output_, mode), overrides));
+  }
+  std::string root_, dataset_, output_;
+};
+
+TEST_F(ClassificationE2E, AllFiveModes) {
+  auto check = run("check_dataset");
+  ASSERT_EQ(check.exit_code, 0) << check.output;
+  auto cr = read_json(output_ + "/check_dataset_result.json");
+  EXPECT_TRUE(cr["done_flag"].get<bool>());
+  EXPECT_TRUE(cr["check_pass"].get<bool>());
+  EXPECT_EQ(cr["dataset_type"], "ClsDataset");
+  EXPECT_EQ(cr["attributes"]["num_classes"], 4);
+  EXPECT_EQ(cr["attributes"]["train_samples"], 24);
+  EXPECT_EQ(cr["attributes"]["val_samples"], 12);
+  EXPECT_TRUE(fs::exists(output_ + "/check_dataset/histogram.png"));
+  EXPECT_TRUE(fs::exists(output_ + "/" + cr["attributes"]["train_sample_paths"][0].get<std::string>()));
+
+  auto train = run("train", {"Train.epochs_iters=3", "Train.save_interval=2"});
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  auto tr = read_json(output_ + "/train_result.json");
+  EXPECT_TRUE(tr["done_flag"].get<bool>());
+  EXPECT_EQ(tr["model_name"], "PP-LCNet_x0_25");
+  EXPECT_EQ(tr["models"]["last_1"]["weights"], "epoch_2/model.pt");
+  EXPECT_FALSE(tr["models"].contains("last_2"));
+  for (const char* dir : {"epoch_2", "latest", "best_model"})
+    for (const char* file : {"model.pt", "optimizer.pt", "state.json", "model.yml"})
+      EXPECT_TRUE(fs::exists(output_ + "/" + dir + "/" + file)) << dir << "/" << file;
+  EXPECT_FALSE(fs::exists(output_ + "/epoch_1"));
+  EXPECT_EQ(read_text(output_ + "/last_checkpoint"), "latest\n");
+  EXPECT_NE(read_text(output_ + "/latest/model.yml").find("status: Normal"), std::string::npos);
+  EXPECT_NE(read_text(output_ + "/train.log").find("[Eval] epoch 3"), std::string::npos);
+  EXPECT_NE(read_text(output_ + "/config.yaml").find("epochs_iters: 3"), std::string::npos);
+  EXPECT_EQ(read_json(output_ + "/latest/state.json")["completed_epochs"], 3);
+
+  auto eval = run("evaluate", {"Evaluate.weight_path=" + output_ + "/best_model"});
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  auto er = read_json(output_ + "/evaluate_result.json");
+  EXPECT_TRUE(er["done_flag"].get<bool>());
+  const double top1 = er["metrics"]["val.top1"].get<double>();
+  EXPECT_GE(top1, 0.0);
+  EXPECT_LE(top1, er["metrics"]["val.top5"].get<double>());
+  EXPECT_DOUBLE_EQ(top1, tr["models"]["best"]["score"].get<double>());
+
+  auto exp = run("export", {"Export.weight_path=" + output_ + "/best_model"});
+  ASSERT_EQ(exp.exit_code, 0) << exp.output;
+  const std::string infer = output_ + "/best_model/inference";
+  EXPECT_NE(read_text(infer + "/model.yml").find("status: Infer"), std::string::npos);
+  EXPECT_NE(read_text(infer + "/inference.yml").find("ResizeImage"), std::string::npos);
+  for (const auto& [name, t] : paddlex::load_tensor_dict(infer + "/inference.pt"))
+    EXPECT_EQ(name.find("bn."), std::string::npos) << "BatchNorm left in deployment weights: " << name;
+
+  // The deployment model and the checkpoint predict the same scores.
+  const std::string image = dataset_ + "/images/c2_7.png";
+  auto pred = run("predict", {"Predict.model_dir=" + infer, "Predict.input=" + image, "Global.output=" + root_ + "/pred"});
+  ASSERT_EQ(pred.exit_code, 0) << pred.output;
+  auto pred_ckpt = run("predict", {"Predict.model_dir=" + output_ + "/best_model", "Predict.input=" + image,
+                                   "Global.output=" + root_ + "/pred_ckpt"});
+  ASSERT_EQ(pred_ckpt.exit_code, 0) << pred_ckpt.output;
+  auto p1 = read_json(root_ + "/pred/c2_7.json"), p2 = read_json(root_ + "/pred_ckpt/c2_7.json");
+  EXPECT_EQ(p1["input_path"], image);
+  ASSERT_EQ(p1["class_ids"].size(), 4u);  // topk capped at num_classes
+  EXPECT_EQ(p1["class_ids"], p2["class_ids"]);
+  for (size_t k = 0; k < 4; ++k)
+    EXPECT_NEAR(p1["scores"][k].get<double>(), p2["scores"][k].get<double>(), 1e-4);
+  EXPECT_EQ(p1["label_names"][0], "class_" + std::to_string(p1["class_ids"][0].get<int>()));
+  EXPECT_TRUE(fs::exists(root_ + "/pred/c2_7.jpg"));
+
+  // A directory input predicts every image in it.
+  auto dir_pred = run("predict", {"Predict.model_dir=" + infer, "Predict.input=" + dataset_ + "/images",
+                                  "Predict.batch_size=5", "Global.output=" + root_ + "/pred_dir"});
+  ASSERT_EQ(dir_pred.exit_code, 0) << dir_pred.output;
+  EXPECT_EQ(read_json(root_ + "/pred_dir/predict_result.json")["results"].size(), 36u);
+}
+
+TEST_F(ClassificationE2E, LearnsTheTask) {
+  auto train = run("train", {"Train.epochs_iters=15", "Train.learning_rate=0.1", "Train.eval_interval=15",
+                             "Train.random_crop_scale=[0.5, 1.0]"});
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  EXPECT_GE(read_json(output_ + "/train_result.json")["models"]["best"]["score"].get<double>(), 0.75) << train.output;
+}
+
+// Caffe's TestSnapshot: 2 epochs in one run equal 1 epoch, a new process resuming, and 1 more epoch.
+TEST_F(ClassificationE2E, ResumeIsBitExact) {
+  auto full = run("train", {"Train.epochs_iters=2", "Train.warmup_steps=1"});
+  ASSERT_EQ(full.exit_code, 0) << full.output;
+  const std::string resumed = root_ + "/resumed";
+  fs::create_directories(resumed);
+  auto again = run_main(with(base_args(dataset_, resumed, "train"),
+                             {"Train.epochs_iters=2", "Train.warmup_steps=1", "Train.resume_path=" + output_ + "/epoch_1"}));
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("Resumed from"), std::string::npos);
+  EXPECT_EQ(again.output.find("epoch 1/2"), std::string::npos) << "epoch 1 was trained again";
+  expect_same_tensors(output_ + "/epoch_2/model.pt", resumed + "/epoch_2/model.pt");
+  EXPECT_EQ(read_json(output_ + "/epoch_2/state.json")["global_step"],
+            read_json(resumed + "/epoch_2/state.json")["global_step"]);
+
+  // resume_path=auto continues from <output>/last_checkpoint; with all epochs done nothing is trained.
+  auto autoresume = run("train", {"Train.epochs_iters=3", "Train.warmup_steps=1", "Train.resume_path=auto"});
+  ASSERT_EQ(autoresume.exit_code, 0) << autoresume.output;
+  EXPECT_NE(autoresume.output.find("epoch 3/3"), std::string::npos);
+  EXPECT_EQ(read_json(output_ + "/latest/state.json")["completed_epochs"], 3);
+}
+
+TEST_F(ClassificationE2E, PretrainSkipsMismatchedHeadAndRefusesDeploymentWeights) {
+  ASSERT_EQ(run("train", {"Train.epochs_iters=1"}).exit_code, 0);
+  const std::string other = root_ + "/other";
+  auto pre = run_main(with(base_args(dataset_, other, "train"),
+                           {"Train.epochs_iters=1", "Train.num_classes=7",
+                            "Train.pretrain_weight_path=" + output_ + "/latest/model.pt"}));
+  ASSERT_EQ(pre.exit_code, 0) << pre.output;
+  EXPECT_NE(pre.output.find("skipped fc.weight: shape [4, 1280] in file, [7, 1280] in model"), std::string::npos)
+      << pre.output;
+  EXPECT_NE(read_text(other + "/train.log").find("skipped fc.bias"), std::string::npos);
+
+  ASSERT_EQ(run("export", {"Export.weight_path=" + output_ + "/latest"}).exit_code, 0);
+  auto refused = run_main(with(base_args(dataset_, root_ + "/third", "train"),
+                               {"Train.pretrain_weight_path=" + output_ + "/latest/inference/inference.pt"}));
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.output.find("BatchNorm folded"), std::string::npos) << refused.output;
+}
+
+TEST_F(ClassificationE2E, BadInputsExitWithClearErrors) {
+  auto typo = run("train", {"Train.epoch_iters=3"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.output.find("did you mean Train.epochs_iters?"), std::string::npos) << typo.output;
+
+  auto spaced = run_main({"-c", std::string(PADDLEX_SOURCE_DIR) + "/paddlex/configs/image_classification/ResNet18.yaml",
+                          "-o", "Global.mode", "=", "train"});
+  EXPECT_EQ(spaced.exit_code, 2);
+
+  auto gpu = run("train", {"Global.device=gpu:0"});
+  EXPECT_EQ(gpu.exit_code, 1);
+  EXPECT_NE(gpu.output.find("no CUDA"), std::string::npos) << gpu.output;
+
+  auto model = run("train", {"Global.model=ResNet19"});
+  EXPECT_EQ(model.exit_code, 2);
+  EXPECT_NE(model.output.find("ResNet18"), std::string::npos);
+
+  auto missing = run("train", {"Global.dataset_dir=" + root_ + "/nope"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.output.find("nope"), std::string::npos);
+
+  auto no_ckpt = run("evaluate", {"Evaluate.weight_path=" + root_ + "/none"});
+  EXPECT_EQ(no_ckpt.exit_code, 1);
+  EXPECT_FALSE(read_json(output_ + "/evaluate_result.json")["done_flag"].get<bool>());
+}
+
+TEST_F(ClassificationE2E, BrokenDatasetIsReportedLineByLine) {
+  {
+    std::ofstream append(dataset_ + "/train.txt", std::ios::app);
+    append << "images/missing.png 1\n"
+           << "images/c0_0.png 9\n"
+           << "../outside.png 0\n";
+  }
+  auto check = run("check_dataset");
+  EXPECT_EQ(check.exit_code, 1);
+  const std::string list = dataset_ + "/train.txt";
+  EXPECT_NE(check.output.find(list + ":25: image file 'images/missing.png' does not exist"), std::string::npos)
+      << check.output;
+  EXPECT_NE(check.output.find(list + ":26: label 9 is outside"), std::string::npos);
+  EXPECT_NE(check.output.find(list + ":27: image path '../outside.png' leaves the dataset directory"),
+            std::string::npos);
+  auto result = read_json(output_ + "/check_dataset_result.json");
+  EXPECT_FALSE(result["check_pass"].get<bool>());
+  EXPECT_EQ(result["problem_count"], 3);
+  // Training refuses the same dataset before any step.
+  EXPECT_EQ(run("train").exit_code, 1);
+}
+
+TEST_F(ClassificationE2E, FailureNeverOverwritesAGoodResult) {
+  ASSERT_EQ(run("check_dataset").exit_code, 0);
+  { std::ofstream(dataset_ + "/val.txt", std::ios::app) << "images/missing.png 0\n"; }
+  EXPECT_EQ(run("check_dataset").exit_code, 1);
+  EXPECT_TRUE(read_json(output_ + "/check_dataset_result.json")["check_pass"].get<bool>());
+  auto failed = read_json(output_ + "/check_dataset_result.failed.json");
+  EXPECT_FALSE(failed["done_flag"].get<bool>());
+  EXPECT_EQ(failed["problem_count"], 1);
+}
+
+}  // namespace
