@@ -12,6 +12,7 @@
 #include "paddlex/core/logging.h"
 #include "paddlex/trainers/lr_schedule.h"
 #include "paddlex/trainers/optimizer.h"
+#include "paddlex/trainers/train_step.h"
 
 namespace fs = std::filesystem;
 
@@ -68,19 +69,6 @@ Trainer::Trainer(const Config& cfg, Task& task)
       device_(parse_device(cfg.get_string("Global.device")).torch_device()),
       channels_last_(cfg.get_bool("Train.channels_last")) {}
 
-void Trainer::prepare_model_for_compute(Network& model) const {
-  model.to(device_);
-  if (!channels_last_) return;
-  torch::NoGradGuard no_grad;
-  for (auto& p : model.parameters())
-    if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
-}
-
-torch::Tensor Trainer::to_compute(const torch::Tensor& input) const {
-  auto x = input.to(device_);
-  return channels_last_ && x.dim() == 4 ? x.contiguous(at::MemoryFormat::ChannelsLast) : x;
-}
-
 std::map<std::string, double> Trainer::run_evaluation(Network& model, const SampleSource& source,
                                                       int64_t batch_size) {
   LoaderOptions opts;
@@ -93,7 +81,7 @@ std::map<std::string, double> Trainer::run_evaluation(Network& model, const Samp
   model.eval();
   loader.start_epoch(0);
   Batch batch;
-  while (loader.next(batch)) evaluator->update(model.forward(to_compute(batch.input)).to(torch::kCPU), batch);
+  while (loader.next(batch)) evaluator->update(model.forward(to_compute(batch.input, device_, channels_last_)).to(torch::kCPU), batch);
   model.train();
   return evaluator->compute();
 }
@@ -165,9 +153,10 @@ void Trainer::train() {
                        "of a training checkpoint (e.g. output/best_model/model.pt)");
     log_load_report(load_matching(*model, tensors), path);
   }
-  prepare_model_for_compute(*model);
+  prepare_model_for_compute(*model, device_, channels_last_);
   model->train();
   auto optimizer = make_optimizer(cfg_, model->parameters());
+  TrainStep step(cfg_, task_, *model, *optimizer, device_, channels_last_);
 
   const int64_t batch_size = cfg_.get_int("Train.batch_size");
   LoaderOptions opts;
@@ -249,17 +238,13 @@ void Trainer::train() {
     while (loader.next(batch)) {
       ++iter;
       const double lr = learning_rate_at(lr_spec, state.global_step);
-      set_learning_rate(*optimizer, lr);
-      optimizer->zero_grad();
-      auto output = model->forward(to_compute(batch.input));
-      auto loss = task_.loss(cfg_, output, batch);
-      const double loss_value = loss.item<double>();
-      if (!std::isfinite(loss_value))
-        throw RunError("training diverged: loss is " + std::to_string(loss_value) + " at epoch " +
-                       std::to_string(epoch) + ", iteration " + std::to_string(iter) +
-                       "; lower Train.learning_rate or check the data");
-      loss.backward();
-      optimizer->step();
+      double loss_value;
+      try {
+        loss_value = step.run(batch, lr);
+      } catch (const RunError& e) {
+        throw RunError(std::string(e.what()) + " (epoch " + std::to_string(epoch) + ", iteration " +
+                       std::to_string(iter) + ")");
+      }
       ++state.global_step;
       window_loss += loss_value;
       window_images += batch.input.size(0);
@@ -342,7 +327,7 @@ nlohmann::json Trainer::evaluate() {
                    "' predicts " + std::to_string(desc.num_classes));
   auto model = task_.build_model(desc.model_name, desc.num_classes);
   load_exact(*model, load_tensor_dict(dir + "/model.pt"), dir + "/model.pt");
-  prepare_model_for_compute(*model);
+  prepare_model_for_compute(*model, device_, channels_last_);
   const int64_t batch = cfg_.get_int_or("Evaluate.batch_size", cfg_.get_int("Train.batch_size"));
   Log::info("Evaluating '" + dir + "' (" + desc.model_name + ") on " + std::to_string(data.val->size()) +
             " validation images");

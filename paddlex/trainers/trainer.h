@@ -26,8 +26,6 @@ class Trainer {
                        const TrainState& state, const ModelDescription& description,
                        const std::map<std::string, double>& metrics);
   void write_train_result(bool done);
-  void prepare_model_for_compute(Network& model) const;
-  torch::Tensor to_compute(const torch::Tensor& input) const;
 
   const Config& cfg_;
   Task& task_;

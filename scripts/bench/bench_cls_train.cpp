@@ -1,0 +1,93 @@
+// Training throughput of the engine for image classification, in two forms:
+//   files      the real input pipeline: list file -> decode -> random resized crop -> flip -> normalize
+//   synthetic  the same steps on pre-made random tensors: compute only (what the input pipeline must match)
+// Both use the engine's own loader, model, optimizer and TrainStep, so they measure what `main` runs.
+// usage: bench_cls_train DATASET_DIR MODEL RES BATCH THREADS WORKERS STEPS files|synthetic
+// Prints img/s over STEPS steps after 2 warm-up steps.
+#include <chrono>
+#include <iostream>
+
+#include "paddlex/core/config.h"
+#include "paddlex/engine.h"
+#include "paddlex/modules/image_classification/cls_task.h"
+#include "paddlex/trainers/optimizer.h"
+#include "paddlex/trainers/train_step.h"
+
+namespace {
+
+// Random images of the batch shape, made once: loading costs nothing.
+class SyntheticSource : public paddlex::SampleSource {
+ public:
+  SyntheticSource(size_t n, int64_t res, int64_t classes) : images_(torch::randn({16, 3, res, res})), n_(n), classes_(classes) {}
+  size_t size() const override { return n_; }
+  paddlex::Batch allocate(size_t n) const override {
+    paddlex::Batch b;
+    b.input = torch::empty({static_cast<int64_t>(n), images_.size(1), images_.size(2), images_.size(3)});
+    b.target = torch::empty({static_cast<int64_t>(n)}, torch::kInt64);
+    return b;
+  }
+  void load(size_t index, uint64_t, paddlex::Batch& batch, size_t slot) const override {
+    batch.input[static_cast<int64_t>(slot)].copy_(images_[static_cast<int64_t>(index % 16)]);
+    batch.target[static_cast<int64_t>(slot)] = static_cast<int64_t>(index) % classes_;
+  }
+
+ private:
+  torch::Tensor images_;
+  size_t n_;
+  int64_t classes_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 9) {
+    std::cerr << "usage: bench_cls_train DATASET_DIR MODEL RES BATCH THREADS WORKERS STEPS files|synthetic\n";
+    return 2;
+  }
+  const std::string dataset = argv[1], model_name = argv[2], res = argv[3], batch = argv[4], threads = argv[5],
+                    workers = argv[6], kind = argv[8];
+  const int steps = std::stoi(argv[7]);
+  try {
+    auto cfg = paddlex::Config::from_text(
+        "", {"Global.model=" + model_name, "Global.dataset_dir=" + dataset, "Global.num_threads=" + threads,
+             "Train.input_size=" + res, "Train.resize_short=" + res, "Train.batch_size=" + batch,
+             "Train.num_workers=" + workers, "Train.learning_rate=0.01", "Train.optimizer.weight_decay=0.0001"});
+    paddlex::configure_threads(cfg);
+    paddlex::cls::ClsTask task;
+    auto data = task.load_data(cfg, true);
+    std::shared_ptr<const paddlex::SampleSource> source = data.train;
+    if (kind == "synthetic") source = std::make_shared<SyntheticSource>(data.train->size(), std::stoi(res), data.num_classes);
+    torch::manual_seed(0);
+    auto model = task.build_model(model_name, data.num_classes);
+    const bool channels_last = cfg.get_bool("Train.channels_last");
+    paddlex::prepare_model_for_compute(*model, torch::kCPU, channels_last);
+    model->train();
+    auto optimizer = paddlex::make_optimizer(cfg, model->parameters());
+    paddlex::TrainStep step(cfg, task, *model, *optimizer, torch::kCPU, channels_last);
+    paddlex::LoaderOptions opts;
+    opts.batch_size = std::stoul(batch);
+    opts.shuffle = true;
+    opts.drop_last = true;
+    opts.num_workers = std::stoi(workers);
+    paddlex::DataLoader loader(source, opts);
+    int done = 0;
+    int64_t images = 0;
+    auto start = std::chrono::steady_clock::now();
+    for (int64_t epoch = 0; done < steps + 2; ++epoch) {
+      loader.start_epoch(epoch);
+      paddlex::Batch b;
+      while (done < steps + 2 && loader.next(b)) {
+        step.run(b, 0.01);
+        if (++done == 2) start = std::chrono::steady_clock::now();
+        if (done > 2) images += b.input.size(0);
+      }
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cout << model_name << " " << kind << " res=" << res << " bs=" << batch << " threads=" << threads
+              << " workers=" << workers << ": " << images / seconds << " img/s (" << images << " imgs)" << std::endl;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
