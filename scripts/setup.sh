@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the engine needs (only those missing) and builds it into build/.
-# usage: scripts/setup.sh [--no-build]
+# usage: scripts/setup.sh [--tests] [--no-build]
+#   --tests     also install the test-only dependency python3-torch (checks that Python reads our model.pt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config libtorch-dev libgloo-dev libopenblas0-openmp libopencv-dev
           libyaml-cpp-dev nlohmann-json3-dev libgtest-dev zlib1g-dev dataset-fashion-mnist)
+BUILD=1
+for arg in "$@"; do
+  case "$arg" in
+    --tests) PACKAGES+=(python3-torch) ;;
+    --no-build) BUILD=0 ;;
+    *) echo "unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -18,7 +27,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
 fi
 
-[ "${1:-}" = "--no-build" ] && exit 0
+[ "$BUILD" = 1 ] || exit 0
 JOBS=$(nproc)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${PADDLEX_CMAKE_ARGS:-} >/dev/null
 cmake --build build -j"$JOBS"

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -67,6 +68,7 @@ YAML::Node convert_scalar(const KeySpec& spec, ValueType type, const YAML::Node&
   };
   if (!n.IsScalar()) return fail("");
   auto check_range = [&](double v) {
+    if (!std::isfinite(v)) fail(": not a finite number");
     if ((spec.min && v < *spec.min) || (spec.max && v > *spec.max)) {
       std::ostringstream os;
       os << ": out of range [" << (spec.min ? std::to_string(*spec.min) : "-inf") << ", "
@@ -185,8 +187,8 @@ void Config::read_tree(const YAML::Node& node, const std::string& prefix, const 
       }
     } else if (is_accepted_paddlex_key(key)) {
       Log::warn(loc + ": PaddleX key '" + key + "' is accepted but has no effect in this engine");
-    } else if (child.IsMap() && has_schema_keys_below(key)) {
-      read_tree(child, key, file);
+    } else if (has_schema_keys_below(key) && (child.IsMap() || child.IsNull())) {
+      if (child.IsMap()) read_tree(child, key, file);  // an empty section ("Evaluate:") keeps the defaults
     } else {
       throw ConfigError(loc + ": " + unknown_key_message(key));
     }
@@ -200,13 +202,19 @@ void Config::apply_override(const std::string& arg) {
     throw ConfigError(where + ": expected Key=value with no spaces around '=' (e.g. -o Global.mode=train)");
   std::string key = arg.substr(0, eq);
   const std::string text = arg.substr(eq + 1);
-  YAML::Node parsed;
-  try {
-    parsed = text.empty() ? YAML::Node(YAML::NodeType::Null) : YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(where + ": cannot parse value '" + text + "' as YAML: " + e.msg);
-  }
   auto parts = split_dots(key);
+  const KeySpec* direct = find_key_spec(key);
+  YAML::Node parsed;
+  if (direct && direct->type == ValueType::String) {
+    // Strings are taken literally ("#run1", "a: b"); convert_value still maps null/None to null.
+    parsed = YAML::Node(text);
+  } else {
+    try {
+      parsed = text.empty() ? YAML::Node(YAML::NodeType::Null) : YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+      throw ConfigError(where + ": cannot parse value '" + text + "' as YAML: " + e.msg);
+    }
+  }
   // A trailing number indexes into a list key: Train.mean.0=0.5
   if (parts.size() > 1 && all_digits(parts.back())) {
     std::string list_key = key.substr(0, key.rfind('.'));
@@ -214,11 +222,11 @@ void Config::apply_override(const std::string& arg) {
     if (spec && (spec->type == ValueType::IntList || spec->type == ValueType::FloatList)) {
       if (!values_.count(list_key)) store(list_key, YAML::Load(spec->default_yaml), "default");
       YAML::Node list = YAML::Clone(values_.at(list_key));
-      size_t index = std::stoul(parts.back());
-      if (!list.IsSequence() || index >= list.size())
+      const size_t size = list.IsSequence() ? list.size() : 0;
+      if (parts.back().size() > 9 || std::stoul(parts.back()) >= size)
         throw ConfigError(where + ": index " + parts.back() + " is outside the list " + list_key + " (size " +
-                          std::to_string(list.IsSequence() ? list.size() : 0) + ")");
-      list[index] = parsed;
+                          std::to_string(size) + ")");
+      list[std::stoul(parts.back())] = parsed;
       try {
         store(list_key, convert_value(*spec, list), where);
       } catch (const ConfigError& e) {
@@ -227,7 +235,7 @@ void Config::apply_override(const std::string& arg) {
       return;
     }
   }
-  const KeySpec* spec = find_key_spec(key);
+  const KeySpec* spec = direct;
   if (!spec) {
     if (is_accepted_paddlex_key(key)) {
       Log::warn(where + ": PaddleX key '" + key + "' is accepted but has no effect in this engine");

@@ -27,10 +27,12 @@ DeviceSpec parse_device(const std::string& text) {
   if (colon == std::string::npos) return spec;
   std::string ids = text.substr(colon + 1);
   if (ids.find(':') != std::string::npos) fail("has more than one ':'");
+  if (!ids.empty() && ids.back() == ',') fail("ends with ','");
   std::stringstream ss(ids);
   std::string id;
   while (std::getline(ss, id, ',')) {
-    if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos) fail("has a bad device id '" + id + "'");
+    if (id.empty() || id.size() > 4 || id.find_first_not_of("0123456789") != std::string::npos)
+      fail("has a bad device id '" + id + "'");
     int value = std::stoi(id);
     for (int seen : spec.ids)
       if (seen == value) fail("lists device " + id + " twice");

@@ -70,7 +70,7 @@ Trainer::Trainer(const Config& cfg, Task& task)
       channels_last_(cfg.get_bool("Train.channels_last")) {}
 
 std::map<std::string, double> Trainer::run_evaluation(Network& model, const SampleSource& source,
-                                                      int64_t batch_size) {
+                                                      int64_t batch_size, bool log_progress) {
   LoaderOptions opts;
   opts.batch_size = static_cast<size_t>(batch_size);
   opts.num_workers = static_cast<int>(cfg_.get_int("Train.num_workers"));
@@ -80,8 +80,14 @@ std::map<std::string, double> Trainer::run_evaluation(Network& model, const Samp
   torch::NoGradGuard no_grad;
   model.eval();
   loader.start_epoch(0);
+  const size_t batches = loader.batches_per_epoch();
+  const int64_t log_interval = cfg_.get_int("Evaluate.log_interval");
   Batch batch;
-  while (loader.next(batch)) evaluator->update(model.forward(to_compute(batch.input, device_, channels_last_)).to(torch::kCPU), batch);
+  for (size_t i = 1; loader.next(batch); ++i) {
+    evaluator->update(model.forward(to_compute(batch.input, device_, channels_last_)).to(torch::kCPU), batch);
+    if (log_progress && (i % static_cast<size_t>(log_interval) == 0 || i == batches))
+      Log::info("[Eval] batch " + std::to_string(i) + "/" + std::to_string(batches));
+  }
   model.train();
   return evaluator->compute();
 }
@@ -214,7 +220,7 @@ void Trainer::train() {
   if (!result_models_.is_object()) result_models_ = nlohmann::json::object();
   for (int k = 1; k <= 5; ++k)
     if (result_models_.contains("last_" + std::to_string(k)))
-      last_epochs_.push_back(result_models_["last_" + std::to_string(k)]["weights"].get<std::string>());
+      recent_checkpoints_.push_back(result_models_["last_" + std::to_string(k)]);
 
   Log::info("Training " + description.model_name + " (" + std::to_string(num_classes) + " classes) on " +
             std::to_string(data.train->size()) + " images, " + std::to_string(steps_per_epoch) +
@@ -269,7 +275,7 @@ void Trainer::train() {
     std::map<std::string, double> metrics;
     bool improved = false;
     if (epoch % eval_interval == 0 || epoch == epochs) {
-      metrics = run_evaluation(*model, *data.val, eval_batch);
+      metrics = run_evaluation(*model, *data.val, eval_batch, false);
       double score = metrics.at(primary);
       // ">=" as PaddleClas: among equal scores the later epoch is kept.
       if (score >= state.best_metric) {
@@ -285,21 +291,11 @@ void Trainer::train() {
     if (epoch % save_interval == 0) {
       const std::string name = "epoch_" + std::to_string(epoch);
       save_checkpoint(name, *model, *optimizer, state, description, metrics);
-      last_epochs_.insert(last_epochs_.begin(), name + "/model.pt");
-      std::vector<nlohmann::json> entries;
-      for (int k = 1; k <= 5; ++k) result_models_.erase("last_" + std::to_string(k));
-      // Shift last_i -> last_{i+1} as PaddleX does; keep five.
-      if (last_epochs_.size() > 5) last_epochs_.resize(5);
-      for (size_t k = 0; k < last_epochs_.size(); ++k) {
-        std::string dir = last_epochs_[k].substr(0, last_epochs_[k].find('/'));
-        double s = k == 0 ? score : -1.0;
-        if (k > 0 && fs::exists(fs::path(output_) / dir / "model.yml")) {
-          YAML::Node y = YAML::LoadFile((fs::path(output_) / dir / "model.yml").string());
-          auto em = y["_Attributes"]["eval_metrics"];
-          if (em && em[primary]) s = em[primary].as<double>();
-        }
-        result_models_["last_" + std::to_string(k + 1)] = checkpoint_entry(dir, s);
-      }
+      // PaddleX keeps the five newest periodic checkpoints as last_1 (newest) .. last_5.
+      recent_checkpoints_.insert(recent_checkpoints_.begin(), checkpoint_entry(name, score));
+      if (recent_checkpoints_.size() > 5) recent_checkpoints_.resize(5);
+      for (size_t k = 0; k < recent_checkpoints_.size(); ++k)
+        result_models_["last_" + std::to_string(k + 1)] = recent_checkpoints_[k];
     }
     if (improved) {
       save_checkpoint("best_model", *model, *optimizer, state, description, metrics);
@@ -331,7 +327,7 @@ nlohmann::json Trainer::evaluate() {
   const int64_t batch = cfg_.get_int_or("Evaluate.batch_size", cfg_.get_int("Train.batch_size"));
   Log::info("Evaluating '" + dir + "' (" + desc.model_name + ") on " + std::to_string(data.val->size()) +
             " validation images");
-  auto metrics = run_evaluation(*model, *data.val, batch);
+  auto metrics = run_evaluation(*model, *data.val, batch, true);
   Log::info("[Eval] " + metrics_text(metrics));
   return {{"metrics", metrics}, {"weight_path", dir}};
 }

@@ -21,7 +21,9 @@ class Trainer {
   nlohmann::json evaluate();
 
  private:
-  std::map<std::string, double> run_evaluation(Network& model, const SampleSource& source, int64_t batch_size);
+  // Metrics of `model` on `source`; evaluate mode logs progress every Evaluate.log_interval batches.
+  std::map<std::string, double> run_evaluation(Network& model, const SampleSource& source, int64_t batch_size,
+                                               bool log_progress);
   void save_checkpoint(const std::string& name, Network& model, torch::optim::Optimizer& optimizer,
                        const TrainState& state, const ModelDescription& description,
                        const std::map<std::string, double>& metrics);
@@ -33,7 +35,7 @@ class Trainer {
   torch::Device device_;
   bool channels_last_;
   nlohmann::json result_models_;  // train_result.json "models"
-  std::vector<std::string> last_epochs_;
+  std::vector<nlohmann::json> recent_checkpoints_;  // newest first
 };
 
 // The checkpoint named by Train.resume_path ("auto" reads <output>/last_checkpoint).
