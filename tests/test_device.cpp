@@ -72,15 +72,13 @@ TEST(Device, MalformedIdsAreErrors) {
 }
 
 TEST(Device, TrailingCommaIsAnError) {
-  // BUG: paddlex/core/device.cpp parse_device splits ids with std::getline, which yields no empty token after
-  // a trailing ',', so "gpu:0," parses as gpu:0 instead of being reported like "gpu:0,,1" is.
+  // Regression: std::getline yields no empty token after a trailing ',', so "gpu:0," used to parse as gpu:0.
   std::string msg = parse_error("gpu:0,");
   EXPECT_TRUE(Contains(msg, "gpu:0,"));
 }
 
 TEST(Device, HugeIdIsAConfigError) {
-  // BUG: paddlex/core/device.cpp parse_device calls std::stoi on an all-digit id; "gpu:99999999999" throws
-  // std::out_of_range (message "stoi"), not a ConfigError naming Global.device (exit 1 instead of 2).
+  // Regression: std::stoi on an all-digit id used to escape as std::out_of_range ("stoi", exit 1 not 2).
   std::string msg = parse_error("gpu:99999999999");
   EXPECT_TRUE(Contains(msg, "Global.device"));
 }

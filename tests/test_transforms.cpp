@@ -165,10 +165,11 @@ TEST(NormalizeToChw, HandComputed2x2) {
 
 // ---------------------------------------------------------------- DataLoader
 
-// Sample i -> row [i, low 32 bits of its seed]; target i. Optional: throws for one index, sleeps for another.
+// Sample i -> row [i, low 32 bits of its seed]; target i. Optional: throws for one index, is slow for another.
 class FakeSource : public SampleSource {
  public:
-  explicit FakeSource(size_t n, int64_t bad_index = -1) : n_(n), bad_index_(bad_index) {}
+  explicit FakeSource(size_t n, int64_t bad_index = -1, int64_t slow_index = -1)
+      : n_(n), bad_index_(bad_index), slow_index_(slow_index) {}
   size_t size() const override { return n_; }
   Batch allocate(size_t n) const override {
     Batch b;
@@ -179,6 +180,7 @@ class FakeSource : public SampleSource {
   void load(size_t index, uint64_t seed, Batch& batch, size_t slot) const override {
     if (static_cast<int64_t>(index) == bad_index_)
       throw paddlex::RunError("images/bad.png: cannot be decoded (sample " + std::to_string(index) + ")");
+    if (static_cast<int64_t>(index) == slow_index_) std::this_thread::sleep_for(std::chrono::milliseconds(300));
     const auto row = static_cast<int64_t>(slot);
     batch.input[row][0] = static_cast<double>(index);
     batch.input[row][1] = static_cast<double>(seed & 0xFFFFFFFFULL);
@@ -188,6 +190,7 @@ class FakeSource : public SampleSource {
  private:
   size_t n_;
   int64_t bad_index_;
+  int64_t slow_index_;
 };
 
 std::vector<Batch> run_epoch(DataLoader& loader, int64_t epoch, size_t first_batch = 0) {
@@ -393,6 +396,32 @@ TEST(DataLoader, SourceErrorIsRethrownFromWorkersAndLoaderShutsDown) {
         },
         std::chrono::seconds(30));
   }
+}
+
+TEST(DataLoader, ErrorSurfacesAtTheFailingBatchWithWorkers) {
+  // Regression: next() once rethrew a later batch's error while the requested batch was still being built by
+  // another worker. Batch 0 is good but slow and batch 1 fails: as without workers, next() must return batch 0
+  // and then throw, so the number of steps before the error does not depend on num_workers or timing.
+  run_with_timeout(
+      [] {
+        LoaderOptions o;
+        o.batch_size = 4;
+        o.num_workers = 2;
+        DataLoader loader(std::make_shared<FakeSource>(16, /*bad_index=*/5, /*slow_index=*/0), o);
+        loader.start_epoch(0);
+        Batch b;
+        bool first_ok = false;
+        try {
+          first_ok = loader.next(b);
+        } catch (const paddlex::RunError&) {
+        }
+        EXPECT_TRUE(first_ok) << "batch 0 holds only good samples";
+        if (first_ok) {
+          EXPECT_EQ(b.indices, (std::vector<int64_t>{0, 1, 2, 3}));
+        }
+        EXPECT_THROW(loader.next(b), paddlex::RunError);
+      },
+      std::chrono::seconds(30));
 }
 
 }  // namespace

@@ -137,11 +137,17 @@ bool all_digits(const std::string& s) {
 }  // namespace
 
 std::string nearest_key(const std::string& key) {
+  // Candidates are the keys and their sections ("Train", "Train.optimizer"), so a misspelled section
+  // suggests the section.
   std::string best;
   size_t best_d = std::string::npos;
   for (const auto& s : config_schema()) {
-    size_t d = edit_distance(lower(key), lower(s.key));
-    if (d < best_d) best_d = d, best = s.key;
+    for (size_t dot = s.key.find('.'); ; dot = s.key.find('.', dot + 1)) {
+      const std::string candidate = s.key.substr(0, dot);
+      size_t d = edit_distance(lower(key), lower(candidate));
+      if (d < best_d) best_d = d, best = candidate;
+      if (dot == std::string::npos) break;
+    }
   }
   return best;
 }
@@ -250,8 +256,6 @@ void Config::apply_override(const std::string& arg) {
   }
 }
 
-void Config::set(const std::string& key, const std::string& yaml_value) { apply_override(key + "=" + yaml_value); }
-
 void Config::store(const std::string& key, const YAML::Node& value, const std::string& where) {
   values_[key] = value;
   origin_[key] = where;
@@ -263,9 +267,7 @@ void Config::fill_defaults() {
 }
 
 void Config::check_cross_fields() const {
-  auto fail = [&](const std::string& key, const std::string& msg) {
-    throw ConfigError(origin(key) + ": " + msg);
-  };
+  auto fail = [&](const std::string& key, const std::string& msg) { throw ConfigError(origin(key) + ": " + msg); };
   if (is_null("Global.model")) fail("Global.model", "Global.model is required (e.g. ResNet18)");
   if (get_bool("CheckDataset.split.enable")) {
     if (is_null("CheckDataset.split.train_percent") || is_null("CheckDataset.split.val_percent"))
@@ -283,7 +285,7 @@ void Config::check_cross_fields() const {
   if (scale.size() != 2 || scale[0] > scale[1] || scale[1] <= 0)
     fail("Train.random_crop_scale", "Train.random_crop_scale needs [min, max] with 0 <= min <= max <= 1");
   if (get_int("Train.resize_short") < get_int("Train.input_size"))
-    fail("Train.resize_short", "Train.resize_short must be >= Train.input_size (the center crop)");
+    fail(origin("Train.resize_short") == "default" ? "Train.input_size" : "Train.resize_short", "Train.resize_short must be >= Train.input_size (the center crop)");
 }
 
 const YAML::Node& Config::value(const std::string& key) const {

@@ -29,9 +29,6 @@ class Config {
   std::string get_string_or(const std::string& key, const std::string& fallback) const;
   int64_t get_int_or(const std::string& key, int64_t fallback) const;
 
-  // Programmatic override with the same checks as `-o` (used by tests and by modes deriving values).
-  void set(const std::string& key, const std::string& yaml_value);
-
   // Where a key's value came from: "file.yaml:12", "-o Train.x=1" or "default".
   std::string origin(const std::string& key) const;
   // The resolved config as nested YAML (every schema key, schema order).

@@ -137,8 +137,9 @@ std::vector<ClsSample> read_cls_list(const std::string& dataset_dir, const std::
       continue;
     }
     if (s.label < 0 || (options.num_classes >= 0 && s.label >= options.num_classes)) {
-      problems.add(at_line(path, number, "label " + fields[1] + " is outside label.txt's ids 0.." +
-                                             std::to_string(options.num_classes - 1)));
+      problems.add(at_line(path, number, s.label < 0 ? "label " + fields[1] + " is negative"
+                                                     : "label " + fields[1] + " is outside label.txt's ids 0.." +
+                                                           std::to_string(options.num_classes - 1)));
       continue;
     }
     if (!path_stays_inside(s.rel_path)) {

@@ -87,7 +87,11 @@ void DataLoader::worker_loop() {
       ready_.emplace(claim, std::move(batch));
     } catch (...) {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (!error_) error_ = std::current_exception();
+      // Keep the error of the earliest failing batch: the consumer meets that one first.
+      if (!error_ || claim < error_batch_) {
+        error_ = std::current_exception();
+        error_batch_ = claim;
+      }
     }
     cv_.notify_all();
   }
@@ -100,8 +104,10 @@ bool DataLoader::next(Batch& out) {
     return true;
   }
   std::unique_lock<std::mutex> lock(mutex_);
-  cv_.wait(lock, [&] { return error_ || ready_.count(next_batch_); });
-  if (!ready_.count(next_batch_) && error_) std::rethrow_exception(error_);
+  // Batches before a failing one were all claimed and still complete, so the error surfaces exactly at
+  // the failing batch, as without workers.
+  cv_.wait(lock, [&] { return ready_.count(next_batch_) || (error_ && error_batch_ == next_batch_); });
+  if (!ready_.count(next_batch_)) std::rethrow_exception(error_);
   out = std::move(ready_.at(next_batch_));
   ready_.erase(next_batch_);
   ++next_batch_;

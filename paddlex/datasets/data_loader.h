@@ -80,6 +80,7 @@ class DataLoader {
   size_t next_claim_ = 0;  // the batch the next idle worker builds
   std::map<size_t, Batch> ready_;
   std::exception_ptr error_;
+  size_t error_batch_ = 0;  // the batch whose loading failed
   bool stopping_ = false;
 };
 

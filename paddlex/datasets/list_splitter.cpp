@@ -25,6 +25,9 @@ std::string split_train_val(const std::string& dir, int64_t train_percent, uint6
   SampleRng rng(mix_seed(seed, 0x5B117));
   for (size_t i = lines.size(); i > 1; --i) std::swap(lines[i - 1], lines[rng.below(i)]);
   const size_t n_train = lines.size() * static_cast<size_t>(train_percent) / 100;
+  if (n_train == 0 || n_train == lines.size())
+    throw RunError("CheckDataset.split: " + std::to_string(lines.size()) + " samples at " +
+                   std::to_string(train_percent) + "% leave train or val empty");
   std::string train, val;
   for (size_t i = 0; i < lines.size(); ++i) (i < n_train ? train : val) += lines[i] + "\n";
   for (const char* name : {"train.txt", "val.txt"}) {
