@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "paddlex/core/config.h"
+#include "paddlex/core/cpu_allocator.h"
 #include "paddlex/core/device.h"
 #include "paddlex/core/errors.h"
 #include "paddlex/core/files.h"
@@ -64,6 +65,7 @@ void configure_threads(const Config& cfg) {
   int threads = static_cast<int>(cfg.get_int("Global.num_threads"));
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(threads);
+  install_caching_cpu_allocator();
   // Loader threads decode in parallel already; OpenCV's own pool would only oversubscribe the cores.
   cv::setNumThreads(0);
 }

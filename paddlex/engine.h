@@ -10,7 +10,8 @@ class Config;
 // Runs the mode; throws ConfigError/RunError after recording the failure in the mode's result file.
 void run_mode(const Config& cfg);
 
-// Applies Global.num_threads (Debian's LibTorch starts with one intra-op thread).
+// Applies Global.num_threads (Debian's LibTorch starts with one intra-op thread) and installs the caching CPU
+// allocator.
 void configure_threads(const Config& cfg);
 
 }  // namespace paddlex

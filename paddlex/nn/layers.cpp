@@ -12,10 +12,10 @@ int64_t make_divisible(double v, int64_t divisor) {
   return rounded;
 }
 
-torch::Tensor activate(const torch::Tensor& x, Activation act) {
+torch::Tensor activate(torch::Tensor x, Activation act) {
   switch (act) {
     case Activation::kReLU:
-      return torch::relu(x);
+      return x.relu_();
     case Activation::kHardswish:
       return torch::hardswish(x);
     case Activation::kNone:

@@ -12,7 +12,8 @@ int64_t make_divisible(double v, int64_t divisor = 8);
 
 enum class Activation { kNone, kReLU, kHardswish };
 
-torch::Tensor activate(const torch::Tensor& x, Activation act);
+// ReLU runs in place: `x` must be a temporary whose value nothing else needs (e.g. a BatchNorm output).
+torch::Tensor activate(torch::Tensor x, Activation act);
 
 // Paddle's hardsigmoid: clamp(slope * x + offset, 0, 1). MobileNetV3's SE uses slope 0.2,
 // PP-LCNet's the standard 1/6 (= torch::hardsigmoid).

@@ -2,8 +2,8 @@
 //   files      the real input pipeline: list file -> decode -> random resized crop -> flip -> normalize
 //   synthetic  the same steps on pre-made random tensors: compute only (what the input pipeline must match)
 // Both use the engine's own loader, model, optimizer and TrainStep, so they measure what `main` runs.
-// usage: bench_cls_train DATASET_DIR MODEL RES BATCH THREADS WORKERS STEPS files|synthetic
-// Prints img/s over STEPS steps after 2 warm-up steps.
+// usage: bench_cls_train DATASET_DIR MODEL RES BATCH THREADS WORKERS STEPS files|synthetic [Key=value ...]
+// (trailing arguments are config overrides, e.g. Train.channels_last=False). Prints img/s over STEPS steps after 2 warm-up steps.
 #include <chrono>
 #include <iostream>
 
@@ -40,18 +40,21 @@ class SyntheticSource : public paddlex::SampleSource {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 9) {
-    std::cerr << "usage: bench_cls_train DATASET_DIR MODEL RES BATCH THREADS WORKERS STEPS files|synthetic\n";
+  if (argc < 9) {
+    std::cerr << "usage: bench_cls_train DATASET_DIR MODEL RES BATCH THREADS WORKERS STEPS files|synthetic "
+                 "[Key=value ...]\n";
     return 2;
   }
   const std::string dataset = argv[1], model_name = argv[2], res = argv[3], batch = argv[4], threads = argv[5],
                     workers = argv[6], kind = argv[8];
   const int steps = std::stoi(argv[7]);
   try {
-    auto cfg = paddlex::Config::from_text(
-        "", {"Global.model=" + model_name, "Global.dataset_dir=" + dataset, "Global.num_threads=" + threads,
-             "Train.input_size=" + res, "Train.resize_short=" + res, "Train.batch_size=" + batch,
-             "Train.num_workers=" + workers, "Train.learning_rate=0.01", "Train.optimizer.weight_decay=0.0001"});
+    std::vector<std::string> overrides = {
+        "Global.model=" + model_name, "Global.dataset_dir=" + dataset, "Global.num_threads=" + threads,
+        "Train.input_size=" + res,    "Train.resize_short=" + res,     "Train.batch_size=" + batch,
+        "Train.num_workers=" + workers, "Train.learning_rate=0.01",   "Train.optimizer.weight_decay=0.0001"};
+    for (int i = 9; i < argc; ++i) overrides.push_back(argv[i]);
+    auto cfg = paddlex::Config::from_text("", overrides);
     paddlex::configure_threads(cfg);
     paddlex::cls::ClsTask task;
     auto data = task.load_data(cfg, true);

@@ -53,10 +53,10 @@ class BlockImpl : public torch::nn::Module {
       y = convs_[i](y);
       if (bns_[i]) y = bns_[i](y);
       // The last activation comes after the residual sum.
-      if (i + 1 < convs_.size()) y = torch::relu(y);
+      if (i + 1 < convs_.size()) y = y.relu_();  // in place: BatchNorm backward does not need its output
     }
     auto identity = downsample_ ? downsample_->forward(x) : x;
-    return torch::relu(y + identity);
+    return (y + identity).relu_();
   }
 
   void fold_batchnorm() {
@@ -109,7 +109,7 @@ torch::nn::Sequential ResNetImpl::make_layer(ResNetBlock block, int64_t planes, 
 torch::Tensor ResNetImpl::forward(torch::Tensor x) {
   x = conv1(x);
   if (bn1) x = bn1(x);
-  x = torch::max_pool2d(torch::relu(x), 3, 2, 1);
+  x = torch::max_pool2d(x.relu_(), 3, 2, 1);
   for (auto& layer : layers_) x = layer->forward(x);
   x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   return fc(x);
