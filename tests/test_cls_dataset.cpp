@@ -12,9 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "paddlex/core/errors.h"
 #include "paddlex/datasets/cls_dataset.h"
 #include "paddlex/datasets/list_splitter.h"
+
+using namespace paddlex::testing;
 
 namespace {
 
@@ -23,22 +26,11 @@ using paddlex::ClsListOptions;
 using paddlex::ClsSample;
 using paddlex::Problems;
 
-::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
-}
-
 ::testing::AssertionResult StartsWith(const std::string& text, const std::string& prefix) {
   if (text.rfind(prefix, 0) == 0) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "'" << text << "' does not start with '" << prefix << "'";
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void write_file(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
@@ -350,7 +342,7 @@ TEST_F(SplitTest, PercentagesAndUnionPreserved) {
   const auto all = sorted_lines(original_train_ + original_val_);
   ASSERT_EQ(all.size(), 20u);
   paddlex::split_train_val(ds_.string(), 80, 42);
-  const std::string train = read_file(list_path("train.txt")), val = read_file(list_path("val.txt"));
+  const std::string train = read_text(list_path("train.txt")), val = read_text(list_path("val.txt"));
   EXPECT_EQ(sorted_lines(train).size(), 16u);
   EXPECT_EQ(sorted_lines(val).size(), 4u);
   EXPECT_EQ(sorted_lines(train + val), all);
@@ -366,23 +358,23 @@ TEST_F(SplitTest, DeterministicForSeed) {
   paddlex::split_train_val(ds_.string(), 50, 7);
   paddlex::split_train_val(other.string(), 50, 7);
   paddlex::split_train_val(third.string(), 50, 8);
-  EXPECT_EQ(read_file(list_path("train.txt")), read_file((other / "train.txt").string()));
-  EXPECT_EQ(read_file(list_path("val.txt")), read_file((other / "val.txt").string()));
-  EXPECT_NE(read_file(list_path("train.txt")), read_file((third / "train.txt").string()));
+  EXPECT_EQ(read_text(list_path("train.txt")), read_text((other / "train.txt").string()));
+  EXPECT_EQ(read_text(list_path("val.txt")), read_text((other / "val.txt").string()));
+  EXPECT_NE(read_text(list_path("train.txt")), read_text((third / "train.txt").string()));
 }
 
 TEST_F(SplitTest, BackupsKeepOriginalsAcrossSplits) {
   write_lists(ds_);
   paddlex::split_train_val(ds_.string(), 70, 1);
-  EXPECT_EQ(read_file(list_path("train.txt.bak")), original_train_);
-  EXPECT_EQ(read_file(list_path("val.txt.bak")), original_val_);
-  const std::string first_train = read_file(list_path("train.txt"));
+  EXPECT_EQ(read_text(list_path("train.txt.bak")), original_train_);
+  EXPECT_EQ(read_text(list_path("val.txt.bak")), original_val_);
+  const std::string first_train = read_text(list_path("train.txt"));
   EXPECT_EQ(sorted_lines(first_train).size(), 14u);
 
   paddlex::split_train_val(ds_.string(), 50, 2);
-  EXPECT_EQ(read_file(list_path("train.txt.bak")), original_train_);
-  EXPECT_EQ(read_file(list_path("val.txt.bak")), original_val_);
-  const std::string train = read_file(list_path("train.txt")), val = read_file(list_path("val.txt"));
+  EXPECT_EQ(read_text(list_path("train.txt.bak")), original_train_);
+  EXPECT_EQ(read_text(list_path("val.txt.bak")), original_val_);
+  const std::string train = read_text(list_path("train.txt")), val = read_text(list_path("val.txt"));
   EXPECT_EQ(sorted_lines(train).size(), 10u);
   EXPECT_EQ(sorted_lines(val).size(), 10u);
   EXPECT_EQ(sorted_lines(train + val), sorted_lines(original_train_ + original_val_));

@@ -9,9 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "paddlex/core/config.h"
 #include "paddlex/core/config_schema.h"
 #include "paddlex/core/errors.h"
+
+using namespace paddlex::testing;
 
 namespace {
 
@@ -19,37 +22,7 @@ namespace fs = std::filesystem;
 using paddlex::Config;
 using paddlex::ConfigError;
 
-// Passes when `text` contains `part`; the failure shows both.
-::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
-}
-
 const std::string kBase = "Global:\n  model: ResNet18\n";
-
-// A fresh directory under the system temp dir, removed when the object goes away.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("paddlex_test_config_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    const std::string p = (path_ / name).string();
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-
- private:
-  fs::path path_;
-};
 
 // The ConfigError message of `fn`, or a test failure when it does not throw one.
 template <typename Fn>
@@ -68,13 +41,6 @@ std::string config_error(Fn fn) {
 
 std::string override_error(const std::vector<std::string>& overrides, const std::string& text = kBase) {
   return config_error([&] { Config::from_text(text, overrides); });
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // ---------------------------------------------------------------- values
@@ -177,7 +143,7 @@ TEST(Config, HugeListIndexIsAConfigError) {
 // ---------------------------------------------------------------- unknown keys
 
 TEST(Config, UnknownKeyInFileNamesFileLineAndNearestKey) {
-  TempDir dir;
+  TempDir dir("config");
   const std::string path = dir.write("cfg.yaml",
                                      "Global:\n"            // 1
                                      "  model: ResNet18\n"  // 2
@@ -191,7 +157,7 @@ TEST(Config, UnknownKeyInFileNamesFileLineAndNearestKey) {
 }
 
 TEST(Config, LoadReadsFileAndAppliesOverrides) {
-  TempDir dir;
+  TempDir dir("config");
   const std::string path = dir.write("cfg.yaml", kBase + "Train:\n  batch_size: 8\n");
   Config cfg = Config::load(path, {"Train.epochs_iters=2"});
   EXPECT_EQ(cfg.get_int("Train.batch_size"), 8);
@@ -296,7 +262,7 @@ TEST(Config, OverrideWithoutValueIsAnError) {
 }
 
 TEST(Config, YamlSyntaxErrorNamesFileAndLine) {
-  TempDir dir;
+  TempDir dir("config");
   const std::string path = dir.write("bad.yaml",
                                      "Global:\n"                // 1
                                      "  model: ResNet18\n"      // 2
@@ -457,7 +423,7 @@ TEST(Config, GeneratedDocIsUpToDate) {
   const std::string path = std::string(PADDLEX_SOURCE_DIR) + "/docs/CONFIG.md";
   if (!fs::exists(path))
     FAIL() << path << " does not exist; generate it with `build/main --config-doc > docs/CONFIG.md`";
-  EXPECT_EQ(read_file(path), paddlex::config_markdown())
+  EXPECT_EQ(read_text(path), paddlex::config_markdown())
       << "docs/CONFIG.md differs from the schema; regenerate it with `build/main --config-doc > docs/CONFIG.md`";
 }
 

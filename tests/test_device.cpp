@@ -5,19 +5,17 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "paddlex/core/device.h"
 #include "paddlex/core/errors.h"
+
+using namespace paddlex::testing;
 
 namespace {
 
 using paddlex::ConfigError;
 using paddlex::DeviceSpec;
 using paddlex::parse_device;
-
-::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
-}
 
 // The ConfigError message parse_device gives for `text`, or a failure when it gives none.
 std::string parse_error(const std::string& text) {

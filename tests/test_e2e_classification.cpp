@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "e2e_util.h"
+#include "test_util.h"
 #include "paddlex/trainers/checkpoint.h"
 
 namespace fs = std::filesystem;
@@ -34,13 +34,14 @@ void expect_same_tensors(const std::string& a, const std::string& b) {
 class ClassificationE2E : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = make_temp_dir("e2e");
+    root_ = temp_.path();
     dataset_ = make_cls_dataset(root_ + "/data", 4, 6, 3);
     output_ = root_ + "/out";
   }
   RunResult run(const std::string& mode, const std::vector<std::string>& overrides = {}) {
     return run_main(with(base_args(dataset_, output_, mode), overrides));
   }
+  TempDir temp_{"e2e"};
   std::string root_, dataset_, output_;
 };
 

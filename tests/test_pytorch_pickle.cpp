@@ -12,9 +12,12 @@
 #include <utility>
 #include <vector>
 
+#include "test_util.h"
 #include "paddlex/core/errors.h"
 #include "paddlex/trainers/checkpoint.h"
 #include "paddlex/trainers/pytorch_pickle.h"
+
+using namespace paddlex::testing;
 
 #ifndef PADDLEX_SOURCE_DIR
 #define PADDLEX_SOURCE_DIR "."
@@ -69,23 +72,6 @@ void expect_error(const std::string& path, const std::vector<std::string>& parts
     EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' not in: " << message;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() / ("paddlex_pytorch_pickle_" + std::to_string(::getpid()) + "_" +
-                                         std::to_string(counter_++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  static inline int counter_ = 0;
-  fs::path path_;
-};
 
 void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -212,7 +198,7 @@ TEST(PytorchPickle, RejectsWithPreciseReasons) {
   expect_error(fixture("whole_module.pt"), {"unsupported global 'torch.nn.modules.linear.Linear'", "not a dict"});
   expect_error(fixture("torchscript.pt"), {"TorchScript"});
 
-  TempDir dir;
+  TempDir dir("pytorch_pickle");
   write_file(dir.file("empty.pt"), "");
   expect_error(dir.file("empty.pt"), {"empty"});
   write_file(dir.file("text.pt"), "hello world\n");
@@ -236,7 +222,7 @@ TEST(PytorchPickle, RoundTripThroughSaveTensorDict) {
       {"empty", torch::zeros({0, 2})},
       {"wide", ar({3}, torch::kLong, 1, -5)},
   };
-  TempDir dir;
+  TempDir dir("pytorch_pickle");
   const std::string path = dir.file("model.pt");
   paddlex::save_tensor_dict(tensors, path);
   for (const Entries& loaded : {paddlex::load_tensor_dict(path), read_pytorch_state_dict(path)}) {

@@ -1,4 +1,4 @@
-#include "e2e_util.h"
+#include "test_util.h"
 
 #include <sys/wait.h>
 
@@ -22,14 +22,6 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
-struct TempDirs {
-  std::vector<std::string> dirs;
-  ~TempDirs() {
-    std::error_code ec;
-    for (const auto& d : dirs) fs::remove_all(d, ec);
-  }
-};
-TempDirs g_temp_dirs;
 }  // namespace
 
 RunResult run_main(const std::vector<std::string>& args) {
@@ -47,13 +39,28 @@ RunResult run_main(const std::vector<std::string>& args) {
   return r;
 }
 
-std::string make_temp_dir(const std::string& tag) {
+TempDir::TempDir(const std::string& tag) {
   std::string tmpl = (fs::temp_directory_path() / ("paddlex_" + tag + "_XXXXXX")).string();
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
-  std::string dir = mkdtemp(buf.data());
-  g_temp_dirs.dirs.push_back(dir);
-  return dir;
+  if (!mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed for " + tmpl);
+  path_ = buf.data();
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::string TempDir::write(const std::string& name, const std::string& text) const {
+  const std::string p = file(name);
+  std::ofstream(p, std::ios::binary) << text;
+  return p;
+}
+
+::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
 }
 
 std::string make_cls_dataset(const std::string& dir, int classes, int per_class_train, int per_class_val) {
@@ -84,7 +91,7 @@ std::string make_cls_dataset(const std::string& dir, int classes, int per_class_
 nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_text(path)); }
 
 std::string read_text(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();

@@ -1,5 +1,7 @@
-// Helpers for end-to-end tests: run the real `main` binary and generate tiny datasets.
+// Helpers shared by the tests: temp dirs, file reading, substring assertions, running the real `main`
+// binary and generating tiny datasets.
 #pragma once
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -15,8 +17,24 @@ struct RunResult {
 // Runs build/main with `args` (each one argv element), capturing its output.
 RunResult run_main(const std::vector<std::string>& args);
 
-// A fresh empty directory under the system temp dir, removed at process exit.
-std::string make_temp_dir(const std::string& tag);
+// A fresh empty directory under the system temp dir, removed when the object goes away.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  // Writes `text` to file(name) and returns that path.
+  std::string write(const std::string& name, const std::string& text) const;
+
+ private:
+  std::string path_;
+};
+
+// Passes when `text` contains `part`; the failure shows both.
+::testing::AssertionResult Contains(const std::string& text, const std::string& part);
 
 // A tiny learnable PaddleX classification dataset: `classes` classes of colored 20x20 images with noise,
 // `per_class_train` / `per_class_val` images each.
