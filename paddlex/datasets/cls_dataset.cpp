@@ -51,9 +51,14 @@ bool parse_int(const std::string& s, int64_t& out) {
   return used == s.size();
 }
 
-std::string strip_cr(std::string line) {
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
+// Calls fn(line, number) for each non-blank line of `in` (1-based numbers, CR of CRLF files removed).
+template <typename Fn>
+void for_each_content_line(std::istream& in, Fn fn) {
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") != std::string::npos) fn(line, number);
+  }
 }
 
 }  // namespace
@@ -79,24 +84,19 @@ std::vector<std::string> read_label_file(const std::string& path, Problems& prob
     return {};
   }
   std::map<int64_t, std::string> names;
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    line = strip_cr(line);
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+  for_each_content_line(in, [&](const std::string& line, int number) {
     auto space = line.find(' ');
     int64_t id;
     if (!parse_int(line.substr(0, space), id) || id < 0) {
       problems.add(at_line(path, number, "expected '<class id> <class name>' with a non-negative integer id, got '" + line + "'"));
-      continue;
+      return;
     }
     if (names.count(id)) {
       problems.add(at_line(path, number, "class id " + std::to_string(id) + " is listed twice"));
-      continue;
+      return;
     }
     names[id] = space == std::string::npos ? std::to_string(id) : line.substr(space + 1);
-  }
+  });
   if (names.empty()) {
     if (problems.empty()) problems.add(path + ": no classes listed");
     return {};
@@ -117,46 +117,41 @@ std::vector<ClsSample> read_cls_list(const std::string& dataset_dir, const std::
   }
   const std::string delimiter_name = options.delimiter == ' ' ? "a space" : "a tab";
   std::vector<ClsSample> samples;
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    line = strip_cr(line);
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+  for_each_content_line(in, [&](const std::string& line, int number) {
     auto fields = split_fields(line, options.delimiter);
     if (fields.size() != 2) {
       problems.add(at_line(path, number, "expected 2 fields '<image path> <label>' separated by " + delimiter_name +
                                              ", got " + std::to_string(fields.size())));
-      continue;
+      return;
     }
     ClsSample s;
     s.rel_path = fields[0];
     s.line = number;
     if (!parse_int(fields[1], s.label)) {
       problems.add(at_line(path, number, "label '" + fields[1] + "' is not an integer"));
-      continue;
+      return;
     }
     if (s.label < 0 || (options.num_classes >= 0 && s.label >= options.num_classes)) {
       problems.add(at_line(path, number, s.label < 0 ? "label " + fields[1] + " is negative"
                                                      : "label " + fields[1] + " is outside label.txt's ids 0.." +
                                                            std::to_string(options.num_classes - 1)));
-      continue;
+      return;
     }
     if (!path_stays_inside(s.rel_path)) {
       problems.add(at_line(path, number, "image path '" + s.rel_path + "' leaves the dataset directory"));
-      continue;
+      return;
     }
     s.abs_path = (fs::path(dataset_dir) / s.rel_path).string();
     if (!fs::is_regular_file(s.abs_path)) {
       problems.add(at_line(path, number, "image file '" + s.rel_path + "' does not exist"));
-      continue;
+      return;
     }
     if (options.decode_images && try_read_image_rgb(s.abs_path).empty()) {
       problems.add(at_line(path, number, "image file '" + s.rel_path + "' cannot be decoded"));
-      continue;
+      return;
     }
     samples.push_back(std::move(s));
-  }
+  });
   return samples;
 }
 
