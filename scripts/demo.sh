@@ -11,7 +11,7 @@ OUT=output/demo_fashion_mnist
 CONFIG=paddlex/configs/image_classification/PP-LCNet_x1_0.yaml
 TRAIN=${DEMO_TRAIN:-12000}
 VAL=${DEMO_VAL:-2000}
-EPOCHS=${DEMO_EPOCHS:-6}
+EPOCHS=${DEMO_EPOCHS:-10}
 
 if [ ! -f "$DATA/.complete_${TRAIN}_${VAL}" ]; then
   rm -rf "$DATA"
@@ -22,8 +22,8 @@ fi
 # 28x28 grey images: train at 32 px with a mild crop, as the 224 px ImageNet recipe would waste the compute.
 run() {
   build/main -c "$CONFIG" -o Global.dataset_dir="$DATA" -o Global.output="$OUT" \
-    -o Train.input_size=32 -o Train.resize_short=32 -o "Train.random_crop_scale=[0.6, 1.0]" \
-    -o Train.batch_size=64 -o Train.learning_rate=0.2 -o Train.warmup_steps=1 -o Train.epochs_iters="$EPOCHS" \
+    -o Train.input_size=32 -o Train.resize_short=32 -o "Train.random_crop_scale=[0.8, 1.0]" \
+    -o Train.batch_size=64 -o Train.learning_rate=0.1 -o Train.warmup_steps=1 -o Train.epochs_iters="$EPOCHS" \
     -o Train.log_interval=50 "$@"
 }
 set -x

@@ -254,3 +254,17 @@ TEST_F(ClassificationE2E, ModelFileLoadsInPythonTorch) {
 }
 
 }  // namespace
+
+TEST(MainBinary, HelpListsModesModelsAndKeys) {
+  auto help = run_main({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* part : {"check_dataset", "predict", "PP-LCNet_x1_0", "MobileNetV3_small_x1_0",
+                           "Train.epochs_iters (int, default 20", "Exit codes"})
+    EXPECT_NE(help.output.find(part), std::string::npos) << part;
+  auto none = run_main({});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.output.find("no config file"), std::string::npos) << none.output;
+  auto missing = run_main({"-c", "/nonexistent.yaml"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.output.find("/nonexistent.yaml"), std::string::npos);
+}

@@ -63,6 +63,12 @@ std::string label_name(const std::vector<std::string>& labels, int64_t id) {
 void save_visualization(const cv::Mat& rgb, const std::string& text, const std::string& path) {
   cv::Mat bgr;
   cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  // Tiny images (e.g. 28x28) are enlarged so the label stays readable.
+  const int short_side = std::min(bgr.cols, bgr.rows);
+  if (short_side < 256) {
+    const double up = 256.0 / short_side;
+    cv::resize(bgr, bgr, cv::Size(), up, up, cv::INTER_NEAREST);
+  }
   const double scale = std::max(0.4, std::min(bgr.cols, bgr.rows) / 400.0);
   int baseline = 0;
   cv::Size size = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, 1, &baseline);
