@@ -11,6 +11,7 @@
 #include "paddlex/core/errors.h"
 #include "paddlex/core/files.h"
 #include "paddlex/core/logging.h"
+#include "paddlex/core/stop_signal.h"
 #include "paddlex/export/exporter.h"
 #include "paddlex/modules/registry.h"
 #include "paddlex/trainers/trainer.h"
@@ -105,6 +106,7 @@ void run_mode(const Config& cfg) {
       return;
     }
     if (mode == "train") {
+      install_stop_handlers();  // Ctrl-C / SIGTERM: checkpoint, then exit
       Trainer(cfg, *task).train();
       return;  // train_result.json is written by the trainer as checkpoints appear
     }

@@ -1,6 +1,8 @@
 #include "test_util.h"
 
+#include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <opencv2/imgcodecs.hpp>
 
@@ -61,6 +63,27 @@ std::string TempDir::write(const std::string& name, const std::string& text) con
 ::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
   if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
+}
+
+int spawn_main(const std::vector<std::string>& args, const std::string& log_path) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    std::vector<char*> argv{const_cast<char*>(PADDLEX_MAIN_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(PADDLEX_MAIN_BINARY, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_exit_code(int pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 std::string make_cls_dataset(const std::string& dir, int classes, int per_class_train, int per_class_val) {

@@ -17,6 +17,11 @@ struct RunResult {
 // Runs build/main with `args` (each one argv element), capturing its output.
 RunResult run_main(const std::vector<std::string>& args);
 
+// Starts build/main in the background with stdout and stderr to `log_path`; returns its pid.
+int spawn_main(const std::vector<std::string>& args, const std::string& log_path);
+// Waits for a spawned process; its exit code, or -1 if a signal ended it.
+int wait_exit_code(int pid);
+
 // A fresh empty directory under the system temp dir, removed when the object goes away.
 class TempDir {
  public:

@@ -87,7 +87,8 @@ void load_optimizer(torch::optim::Optimizer& optimizer, const std::string& path)
 }
 
 nlohmann::json TrainState::to_json() const {
-  return {{"completed_epochs", completed_epochs}, {"global_step", global_step}, {"best_metric", best_metric},
+  return {{"completed_epochs", completed_epochs}, {"epoch_batches_done", epoch_batches_done},
+          {"global_step", global_step}, {"best_metric", best_metric},
           {"best_epoch", best_epoch},           {"world_size", world_size},   {"num_threads", num_threads},
           {"config_hash", config_hash},         {"cpu_rng_state", cpu_rng_state}};
 }
@@ -96,6 +97,7 @@ TrainState TrainState::from_json(const nlohmann::json& j, const std::string& sou
   TrainState s;
   try {
     s.completed_epochs = j.at("completed_epochs").get<int64_t>();
+    s.epoch_batches_done = j.at("epoch_batches_done").get<int64_t>();
     s.global_step = j.at("global_step").get<int64_t>();
     s.best_metric = j.at("best_metric").get<double>();
     s.best_epoch = j.at("best_epoch").get<int64_t>();

@@ -40,6 +40,7 @@ void load_optimizer(torch::optim::Optimizer& optimizer, const std::string& path)
 // What a checkpoint directory holds besides tensors (state.json).
 struct TrainState {
   int64_t completed_epochs = 0;
+  int64_t epoch_batches_done = 0;  // batches of the next epoch already trained (a checkpoint taken mid-epoch)
   int64_t global_step = 0;
   double best_metric = -1.0;
   int64_t best_epoch = 0;

@@ -10,6 +10,7 @@
 #include "paddlex/core/errors.h"
 #include "paddlex/core/files.h"
 #include "paddlex/core/logging.h"
+#include "paddlex/core/stop_signal.h"
 #include "paddlex/trainers/lr_schedule.h"
 #include "paddlex/trainers/optimizer.h"
 #include "paddlex/trainers/train_step.h"
@@ -67,7 +68,8 @@ Trainer::Trainer(const Config& cfg, Task& task)
       task_(task),
       output_(cfg.get_string("Global.output")),
       device_(parse_device(cfg.get_string("Global.device")).torch_device()),
-      channels_last_(cfg.get_bool("Train.channels_last")) {}
+      channels_last_(cfg.get_bool("Train.channels_last")),
+      result_models_(nlohmann::json::object()) {}
 
 std::map<std::string, double> Trainer::run_evaluation(Network& model, const SampleSource& source,
                                                       int64_t batch_size, bool log_progress) {
@@ -117,6 +119,101 @@ void Trainer::write_train_result(bool done) {
   write_json_atomic((fs::path(output_) / "train_result.json").string(), r);
 }
 
+int64_t Trainer::resolve_num_classes(const TaskData& data) const {
+  if (cfg_.is_null("Train.num_classes")) return data.num_classes;
+  const int64_t requested = cfg_.get_int("Train.num_classes");
+  if (requested < data.num_classes)
+    throw ConfigError(cfg_.origin("Train.num_classes") + ": Train.num_classes=" + std::to_string(requested) +
+                      " but the dataset has labels up to " + std::to_string(data.num_classes - 1));
+  return requested;
+}
+
+void Trainer::load_pretrained(Network& model) const {
+  std::string path = cfg_.get_string("Train.pretrain_weight_path");
+  if (fs::is_directory(path)) path = (fs::path(path) / "model.pt").string();
+  TensorDict tensors = load_tensor_dict(path);
+  for (const auto& entry : tensors)
+    if (entry.first == kFoldedMarker)
+      throw RunError("Train.pretrain_weight_path: '" + path + "' holds exported deployment weights with "
+                     "BatchNorm folded into the convolutions; they cannot be trained from. Use the model.pt "
+                     "of a training checkpoint (e.g. output/best_model/model.pt)");
+  log_load_report(load_matching(model, tensors), path);
+}
+
+void Trainer::restore_checkpoint(const std::string& dir, const ModelDescription& description, Network& model,
+                                 torch::optim::Optimizer& optimizer, TrainState& state) {
+  TrainState saved = TrainState::from_json(read_json_file(dir + "/state.json"), dir + "/state.json");
+  ModelDescription saved_desc = read_model_yml(dir + "/model.yml");
+  if (saved_desc.model_name != description.model_name || saved_desc.num_classes != description.num_classes)
+    throw RunError("Train.resume_path: '" + dir + "' holds " + saved_desc.model_name + " with " +
+                   std::to_string(saved_desc.num_classes) + " classes, but this run trains " +
+                   description.model_name + " with " + std::to_string(description.num_classes));
+  if (saved.world_size != state.world_size)
+    throw RunError("Train.resume_path: the checkpoint was trained with " + std::to_string(saved.world_size) +
+                   " processes, this run has " + std::to_string(state.world_size));
+  if (saved.num_threads != state.num_threads)
+    Log::warn("resuming with " + std::to_string(state.num_threads) + " threads instead of " +
+              std::to_string(saved.num_threads) + ": training continues, but not bit-exactly");
+  load_exact(model, load_tensor_dict(dir + "/model.pt"), dir + "/model.pt");
+  load_optimizer(optimizer, dir + "/optimizer.pt");
+  restore_cpu_rng_state(saved.cpu_rng_state);
+  state.completed_epochs = saved.completed_epochs;
+  state.epoch_batches_done = saved.epoch_batches_done;
+  state.global_step = saved.global_step;
+  state.best_metric = saved.best_metric;
+  state.best_epoch = saved.best_epoch;
+  const fs::path result = fs::path(output_) / "train_result.json";
+  if (fs::exists(result)) {
+    auto previous = read_json_file(result.string());
+    if (previous.contains("models")) result_models_ = previous["models"];
+    for (int k = 1; k <= 5; ++k)
+      if (result_models_.contains("last_" + std::to_string(k)))
+        recent_checkpoints_.push_back(result_models_["last_" + std::to_string(k)]);
+  }
+  Log::info("Resumed from '" + dir + "' after epoch " + std::to_string(state.completed_epochs) +
+            (state.epoch_batches_done ? " and " + std::to_string(state.epoch_batches_done) + " iterations of the next"
+                                      : std::string()) +
+            " (global step " + std::to_string(state.global_step) + ")");
+}
+
+LrScheduleSpec Trainer::lr_schedule(int64_t steps_per_epoch) const {
+  LrScheduleSpec spec;
+  spec.type = cfg_.get_string("Train.lr_scheduler.type");
+  spec.base_lr = cfg_.get_float("Train.learning_rate");
+  spec.steps_per_epoch = steps_per_epoch;
+  spec.total_epochs = cfg_.get_int("Train.epochs_iters");
+  spec.warmup_epochs = std::min(cfg_.get_int("Train.warmup_steps"), spec.total_epochs);
+  spec.warmup_start_lr = cfg_.get_float("Train.lr_scheduler.warmup_start_lr");
+  spec.eta_min = cfg_.get_float("Train.lr_scheduler.eta_min");
+  spec.milestones = cfg_.get_int_list("Train.lr_scheduler.milestones");
+  spec.gamma = cfg_.get_float("Train.lr_scheduler.gamma");
+  return spec;
+}
+
+void Trainer::save_epoch(Network& model, torch::optim::Optimizer& optimizer, const TrainState& state,
+                         const ModelDescription& description, const std::map<std::string, double>& metrics,
+                         bool improved) {
+  const std::string primary = task_.primary_metric();
+  const double score = metrics.count(primary) ? metrics.at(primary) : -1.0;
+  const int64_t epoch = state.completed_epochs;
+  if (epoch % cfg_.get_int("Train.save_interval") == 0) {
+    const std::string name = "epoch_" + std::to_string(epoch);
+    save_checkpoint(name, model, optimizer, state, description, metrics);
+    // PaddleX keeps the five newest periodic checkpoints as last_1 (newest) .. last_5.
+    recent_checkpoints_.insert(recent_checkpoints_.begin(), checkpoint_entry(name, score));
+    if (recent_checkpoints_.size() > 5) recent_checkpoints_.resize(5);
+    for (size_t k = 0; k < recent_checkpoints_.size(); ++k)
+      result_models_["last_" + std::to_string(k + 1)] = recent_checkpoints_[k];
+  }
+  if (improved) {
+    save_checkpoint("best_model", model, optimizer, state, description, metrics);
+    result_models_["best"] = checkpoint_entry("best_model", score);
+  }
+  save_checkpoint("latest", model, optimizer, state, description, metrics);
+  write_file_atomic((fs::path(output_) / "last_checkpoint").string(), "latest\n");
+  write_train_result(epoch == cfg_.get_int("Train.epochs_iters"));
+}
+
 void Trainer::train() {
   ensure_writable_dir(output_);
   Log::attach_file((fs::path(output_) / "train.log").string());
@@ -125,22 +222,12 @@ void Trainer::train() {
   torch::manual_seed(static_cast<uint64_t>(seed));
 
   TaskData data = task_.load_data(cfg_, true);
-  int64_t num_classes = data.num_classes;
-  if (!cfg_.is_null("Train.num_classes")) {
-    int64_t requested = cfg_.get_int("Train.num_classes");
-    if (requested < data.num_classes)
-      throw ConfigError(cfg_.origin("Train.num_classes") + ": Train.num_classes=" + std::to_string(requested) +
-                        " but the dataset has labels up to " + std::to_string(data.num_classes - 1));
-    num_classes = requested;
-  }
-  {
-    std::string labels;
-    for (size_t i = 0; i < data.labels.size(); ++i) labels += std::to_string(i) + " " + data.labels[i] + "\n";
-    write_file_atomic((fs::path(output_) / "label_dict.txt").string(), labels);
-  }
-  ModelDescription description{cfg_.get_string("Global.model"), num_classes, data.labels,
+  std::string label_dict;
+  for (size_t i = 0; i < data.labels.size(); ++i) label_dict += std::to_string(i) + " " + data.labels[i] + "\n";
+  write_file_atomic((fs::path(output_) / "label_dict.txt").string(), label_dict);
+  ModelDescription description{cfg_.get_string("Global.model"), resolve_num_classes(data), data.labels,
                                task_.eval_transforms(cfg_)};
-  auto model = task_.build_model(description.model_name, num_classes);
+  auto model = task_.build_model(description.model_name, description.num_classes);
 
   // Resume wins over pretrain: a resumed run continues exactly, so initial weights are irrelevant.
   std::string resume_dir;
@@ -149,15 +236,7 @@ void Trainer::train() {
     if (!cfg_.is_null("Train.pretrain_weight_path"))
       Log::warn("Train.resume_path is set, so Train.pretrain_weight_path is ignored");
   } else if (!cfg_.is_null("Train.pretrain_weight_path")) {
-    std::string path = cfg_.get_string("Train.pretrain_weight_path");
-    if (fs::is_directory(path)) path = (fs::path(path) / "model.pt").string();
-    TensorDict tensors = load_tensor_dict(path);
-    for (const auto& [name, t] : tensors)
-      if (name == kFoldedMarker)
-        throw RunError("Train.pretrain_weight_path: '" + path + "' holds exported deployment weights with "
-                       "BatchNorm folded into the convolutions; they cannot be trained from. Use the model.pt "
-                       "of a training checkpoint (e.g. output/best_model/model.pt)");
-    log_load_report(load_matching(*model, tensors), path);
+    load_pretrained(*model);
   }
   prepare_model_for_compute(*model, device_, channels_last_);
   model->train();
@@ -173,62 +252,20 @@ void Trainer::train() {
   opts.num_workers = static_cast<int>(cfg_.get_int("Train.num_workers"));
   DataLoader loader(data.train, opts);
   const int64_t steps_per_epoch = static_cast<int64_t>(loader.batches_per_epoch());
-  if (steps_per_epoch == 0) throw RunError("the training set is empty");
-
-  const int64_t epochs = cfg_.get_int("Train.epochs_iters");
-  LrScheduleSpec lr_spec;
-  lr_spec.type = cfg_.get_string("Train.lr_scheduler.type");
-  lr_spec.base_lr = cfg_.get_float("Train.learning_rate");
-  lr_spec.steps_per_epoch = steps_per_epoch;
-  lr_spec.total_epochs = epochs;
-  lr_spec.warmup_epochs = std::min(cfg_.get_int("Train.warmup_steps"), epochs);
-  lr_spec.warmup_start_lr = cfg_.get_float("Train.lr_scheduler.warmup_start_lr");
-  lr_spec.eta_min = cfg_.get_float("Train.lr_scheduler.eta_min");
-  lr_spec.milestones = cfg_.get_int_list("Train.lr_scheduler.milestones");
-  lr_spec.gamma = cfg_.get_float("Train.lr_scheduler.gamma");
+  const LrScheduleSpec lr_spec = lr_schedule(steps_per_epoch);
 
   TrainState state;
   state.num_threads = at::get_num_threads();
   state.config_hash = cfg_.hash();
-  if (!resume_dir.empty()) {
-    TrainState saved = TrainState::from_json(read_json_file(resume_dir + "/state.json"), resume_dir + "/state.json");
-    ModelDescription saved_desc = read_model_yml(resume_dir + "/model.yml");
-    if (saved_desc.model_name != description.model_name || saved_desc.num_classes != num_classes)
-      throw RunError("Train.resume_path: '" + resume_dir + "' holds " + saved_desc.model_name + " with " +
-                     std::to_string(saved_desc.num_classes) + " classes, but this run trains " +
-                     description.model_name + " with " + std::to_string(num_classes));
-    if (saved.world_size != state.world_size)
-      throw RunError("Train.resume_path: the checkpoint was trained with " + std::to_string(saved.world_size) +
-                     " processes, this run has " + std::to_string(state.world_size));
-    if (saved.num_threads != state.num_threads)
-      Log::warn("resuming with " + std::to_string(state.num_threads) + " threads instead of " +
-                std::to_string(saved.num_threads) + ": training continues, but not bit-exactly");
-    load_exact(*model, load_tensor_dict(resume_dir + "/model.pt"), resume_dir + "/model.pt");
-    load_optimizer(*optimizer, resume_dir + "/optimizer.pt");
-    restore_cpu_rng_state(saved.cpu_rng_state);
-    state.completed_epochs = saved.completed_epochs;
-    state.global_step = saved.global_step;
-    state.best_metric = saved.best_metric;
-    state.best_epoch = saved.best_epoch;
-    if (fs::exists(fs::path(output_) / "train_result.json")) {
-      auto previous = read_json_file((fs::path(output_) / "train_result.json").string());
-      if (previous.contains("models")) result_models_ = previous["models"];
-    }
-    Log::info("Resumed from '" + resume_dir + "' after epoch " + std::to_string(state.completed_epochs) +
-              " (global step " + std::to_string(state.global_step) + ")");
-  }
-  if (!result_models_.is_object()) result_models_ = nlohmann::json::object();
-  for (int k = 1; k <= 5; ++k)
-    if (result_models_.contains("last_" + std::to_string(k)))
-      recent_checkpoints_.push_back(result_models_["last_" + std::to_string(k)]);
+  if (!resume_dir.empty()) restore_checkpoint(resume_dir, description, *model, *optimizer, state);
 
-  Log::info("Training " + description.model_name + " (" + std::to_string(num_classes) + " classes) on " +
-            std::to_string(data.train->size()) + " images, " + std::to_string(steps_per_epoch) +
+  const int64_t epochs = cfg_.get_int("Train.epochs_iters");
+  Log::info("Training " + description.model_name + " (" + std::to_string(description.num_classes) +
+            " classes) on " + std::to_string(data.train->size()) + " images, " + std::to_string(steps_per_epoch) +
             " iterations per epoch, " + std::to_string(epochs) + " epochs, device " + device_.str() + ", " +
             std::to_string(at::get_num_threads()) + " threads");
   const int64_t log_interval = cfg_.get_int("Train.log_interval");
   const int64_t eval_interval = cfg_.get_int("Train.eval_interval");
-  const int64_t save_interval = cfg_.get_int("Train.save_interval");
   const int64_t eval_batch = cfg_.get_int_or("Evaluate.batch_size", batch_size);
   const std::string primary = task_.primary_metric();
   const int64_t total_steps = epochs * steps_per_epoch;
@@ -236,9 +273,11 @@ void Trainer::train() {
   const int64_t first_step = state.global_step;
 
   for (int64_t epoch = state.completed_epochs + 1; epoch <= epochs; ++epoch) {
-    loader.start_epoch(epoch - 1);
+    // A checkpoint taken mid-epoch continues at its batch: the epoch's order is a function of (seed, epoch).
+    int64_t iter = state.epoch_batches_done;
+    loader.start_epoch(epoch - 1, static_cast<size_t>(iter));
     Batch batch;
-    int64_t iter = 0, window_images = 0;
+    int64_t window_images = 0, window_steps = 0;
     double window_loss = 0.0;
     auto window_start = std::chrono::steady_clock::now();
     while (loader.next(batch)) {
@@ -254,29 +293,40 @@ void Trainer::train() {
       ++state.global_step;
       window_loss += loss_value;
       window_images += batch.input.size(0);
+      ++window_steps;
       if (iter % log_interval == 0 || iter == steps_per_epoch) {
         auto now = std::chrono::steady_clock::now();
         double window_s = std::chrono::duration<double>(now - window_start).count();
         double run_s = std::chrono::duration<double>(now - run_start).count();
         double per_step = run_s / std::max<int64_t>(1, state.global_step - first_step);
-        int64_t window_iters = (iter - 1) % log_interval + 1;
         Log::info("[Train] epoch " + std::to_string(epoch) + "/" + std::to_string(epochs) + " iter " +
                   std::to_string(iter) + "/" + std::to_string(steps_per_epoch) + " loss " +
-                  fixed(window_loss / window_iters, 5) + " lr " + fixed(lr, 6) + " " +
+                  fixed(window_loss / window_steps, 5) + " lr " + fixed(lr, 6) + " " +
                   fixed(window_images / std::max(window_s, 1e-9), 1) + " img/s eta " +
                   format_duration(per_step * (total_steps - state.global_step)));
         window_loss = 0.0;
-        window_images = 0;
+        window_images = window_steps = 0;
         window_start = now;
       }
+      state.epoch_batches_done = iter;
+      if (stop_requested()) {
+        state.cpu_rng_state = capture_cpu_rng_state();
+        save_checkpoint("latest", *model, *optimizer, state, description, {});
+        write_file_atomic((fs::path(output_) / "last_checkpoint").string(), "latest\n");
+        write_train_result(false);
+        throw RunError("stopped by signal " + std::to_string(stop_signal_number()) + " at epoch " +
+                       std::to_string(epoch) + ", iteration " + std::to_string(iter) + "; checkpoint saved in '" +
+                       output_ + "/latest': continue with -o Train.resume_path=auto");
+      }
     }
+    state.epoch_batches_done = 0;
     state.completed_epochs = epoch;
 
     std::map<std::string, double> metrics;
     bool improved = false;
     if (epoch % eval_interval == 0 || epoch == epochs) {
       metrics = run_evaluation(*model, *data.val, eval_batch, false);
-      double score = metrics.at(primary);
+      const double score = metrics.at(primary);
       // ">=" as PaddleClas: among equal scores the later epoch is kept.
       if (score >= state.best_metric) {
         improved = true;
@@ -287,26 +337,8 @@ void Trainer::train() {
                 fixed(state.best_metric, 4) + " at epoch " + std::to_string(state.best_epoch) + ")");
     }
     state.cpu_rng_state = capture_cpu_rng_state();
-    const double score = metrics.count(primary) ? metrics.at(primary) : -1.0;
-    if (epoch % save_interval == 0) {
-      const std::string name = "epoch_" + std::to_string(epoch);
-      save_checkpoint(name, *model, *optimizer, state, description, metrics);
-      // PaddleX keeps the five newest periodic checkpoints as last_1 (newest) .. last_5.
-      recent_checkpoints_.insert(recent_checkpoints_.begin(), checkpoint_entry(name, score));
-      if (recent_checkpoints_.size() > 5) recent_checkpoints_.resize(5);
-      for (size_t k = 0; k < recent_checkpoints_.size(); ++k)
-        result_models_["last_" + std::to_string(k + 1)] = recent_checkpoints_[k];
-    }
-    if (improved) {
-      save_checkpoint("best_model", *model, *optimizer, state, description, metrics);
-      result_models_["best"] = checkpoint_entry("best_model", score);
-    }
-    save_checkpoint("latest", *model, *optimizer, state, description, metrics);
-    write_file_atomic((fs::path(output_) / "last_checkpoint").string(), "latest\n");
-    write_train_result(epoch == epochs);
+    save_epoch(*model, *optimizer, state, description, metrics, improved);
   }
-  if (state.completed_epochs >= epochs && !fs::exists(fs::path(output_) / "train_result.json"))
-    write_train_result(true);
   Log::info("Training done: best " + primary + " " + fixed(state.best_metric, 4) + " at epoch " +
             std::to_string(state.best_epoch) + "; checkpoints in '" + output_ + "'");
   Log::detach_file();

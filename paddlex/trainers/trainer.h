@@ -8,6 +8,7 @@
 
 #include "paddlex/core/config.h"
 #include "paddlex/trainers/checkpoint.h"
+#include "paddlex/trainers/lr_schedule.h"
 #include "paddlex/trainers/task.h"
 
 namespace paddlex {
@@ -28,6 +29,18 @@ class Trainer {
                        const TrainState& state, const ModelDescription& description,
                        const std::map<std::string, double>& metrics);
   void write_train_result(bool done);
+  // Train.num_classes, or the dataset's when null; never fewer than the dataset's labels.
+  int64_t resolve_num_classes(const TaskData& data) const;
+  // Train.pretrain_weight_path into `model` by name and shape, listing what was skipped.
+  void load_pretrained(Network& model) const;
+  // Everything a resumed run continues from: weights, optimizer, counters, best metric, RNG, result entries.
+  void restore_checkpoint(const std::string& dir, const ModelDescription& description, Network& model,
+                          torch::optim::Optimizer& optimizer, TrainState& state);
+  LrScheduleSpec lr_schedule(int64_t steps_per_epoch) const;
+  // End of an epoch: epoch_N (every save_interval), best_model (when improved), latest, train_result.json.
+  void save_epoch(Network& model, torch::optim::Optimizer& optimizer, const TrainState& state,
+                  const ModelDescription& description, const std::map<std::string, double>& metrics,
+                  bool improved);
 
   const Config& cfg_;
   Task& task_;
