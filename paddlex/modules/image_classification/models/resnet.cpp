@@ -28,12 +28,10 @@ class BlockImpl : public torch::nn::Module {
     struct Spec {
       int64_t in, out, kernel, stride;
     };
-    std::vector<Spec> specs;
-    if (kind == ResNetBlock::kBasic) {
-      specs = {{inplanes, planes, 3, stride}, {planes, planes, 3, 1}};
-    } else {
-      specs = {{inplanes, planes, 1, 1}, {planes, planes, 3, stride}, {planes, planes * 4, 1, 1}};
-    }
+    const std::vector<Spec> specs =
+        kind == ResNetBlock::kBasic
+            ? std::vector<Spec>{{inplanes, planes, 3, stride}, {planes, planes, 3, 1}}
+            : std::vector<Spec>{{inplanes, planes, 1, 1}, {planes, planes, 3, stride}, {planes, planes * 4, 1, 1}};
     for (size_t i = 0; i < specs.size(); ++i) {
       const auto& s = specs[i];
       const std::string suffix = std::to_string(i + 1);
