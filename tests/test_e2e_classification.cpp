@@ -87,6 +87,12 @@ TEST_F(ClassificationE2E, AllFiveModes) {
   EXPECT_GE(top1, 0.0);
   EXPECT_LE(top1, er["metrics"]["val.top5"].get<double>());
   EXPECT_DOUBLE_EQ(top1, tr["models"]["best"]["score"].get<double>());
+  // Evaluation preprocesses as the checkpoint was trained (model.yml), whatever input size this config has.
+  auto eval_default_size = run("evaluate", {"Evaluate.weight_path=" + output_ + "/best_model",
+                                            "Train.input_size=224", "Train.resize_short=256",
+                                            "Global.output=" + root_ + "/eval2"});
+  ASSERT_EQ(eval_default_size.exit_code, 0) << eval_default_size.output;
+  EXPECT_EQ(read_json(root_ + "/eval2/evaluate_result.json")["metrics"], er["metrics"]);
 
   auto exp = run("export", {"Export.weight_path=" + output_ + "/best_model"});
   ASSERT_EQ(exp.exit_code, 0) << exp.output;

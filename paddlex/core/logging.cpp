@@ -10,7 +10,6 @@ namespace paddlex {
 namespace {
 std::mutex g_mutex;
 std::ofstream g_file;
-bool g_quiet = false;
 
 std::string timestamp() {
   auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -25,10 +24,7 @@ std::string timestamp() {
 void Log::write(const std::string& level, const std::string& msg) {
   std::lock_guard<std::mutex> lock(g_mutex);
   std::string line = "[" + timestamp() + "] " + level + msg;
-  if (!g_quiet) {
-    auto& out = level.empty() ? std::cout : std::cerr;
-    out << line << std::endl;
-  }
+  (level.empty() ? std::cout : std::cerr) << line << std::endl;
   if (g_file.is_open()) g_file << line << std::endl;
 }
 
@@ -45,8 +41,6 @@ void Log::detach_file() {
   std::lock_guard<std::mutex> lock(g_mutex);
   if (g_file.is_open()) g_file.close();
 }
-
-void Log::set_quiet(bool quiet) { g_quiet = quiet; }
 
 std::string format_duration(double seconds) {
   long s = seconds < 0 ? 0 : static_cast<long>(seconds + 0.5);

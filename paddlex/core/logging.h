@@ -13,8 +13,6 @@ class Log {
   // Lines also go to `path` (appended) until detach_file(); only rank 0 attaches one.
   static void attach_file(const std::string& path);
   static void detach_file();
-  // Silences stdout (non-zero ranks); the file, if any, still receives lines.
-  static void set_quiet(bool quiet);
 
  private:
   static void write(const std::string& level, const std::string& msg);

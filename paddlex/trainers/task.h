@@ -52,8 +52,10 @@ class Task {
   // body of check_dataset_result.json (check_pass, attributes, analysis, dataset_type, ...).
   virtual nlohmann::json check_dataset(const Config& cfg) = 0;
 
-  // Reads the dataset for training (`with_train`) and evaluation; throws RunError naming file:line.
-  virtual TaskData load_data(const Config& cfg, bool with_train) = 0;
+  // Reads the dataset for training (`with_train`) and evaluation, the val split preprocessed by
+  // `eval_transforms` (this config's in training, the checkpoint's in evaluate mode); throws RunError naming
+  // file:line.
+  virtual TaskData load_data(const Config& cfg, bool with_train, const YAML::Node& eval_transforms) = 0;
   virtual std::shared_ptr<Network> build_model(const std::string& model_name, int64_t num_classes) = 0;
   virtual torch::Tensor loss(const Config& cfg, const torch::Tensor& output, const Batch& batch) = 0;
   virtual std::unique_ptr<Evaluator> make_evaluator() const = 0;

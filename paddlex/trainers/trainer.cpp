@@ -221,7 +221,7 @@ void Trainer::train() {
   const int64_t seed = cfg_.get_int("Global.seed");
   torch::manual_seed(static_cast<uint64_t>(seed));
 
-  TaskData data = task_.load_data(cfg_, true);
+  TaskData data = task_.load_data(cfg_, true, task_.eval_transforms(cfg_));
   std::string label_dict;
   for (size_t i = 0; i < data.labels.size(); ++i) label_dict += std::to_string(i) + " " + data.labels[i] + "\n";
   write_file_atomic((fs::path(output_) / "label_dict.txt").string(), label_dict);
@@ -349,7 +349,8 @@ nlohmann::json Trainer::evaluate() {
       resolve_checkpoint_dir(cfg_.get_string_or("Evaluate.weight_path", (fs::path(output_) / "best_model").string()),
                              "Evaluate.weight_path");
   ModelDescription desc = read_model_yml(dir + "/model.yml");
-  TaskData data = task_.load_data(cfg_, false);
+  // The checkpoint's own preprocessing: the model was trained at its input size, whatever this config says.
+  TaskData data = task_.load_data(cfg_, false, desc.transforms);
   if (data.num_classes > desc.num_classes)
     throw RunError("the dataset has " + std::to_string(data.num_classes) + " classes but the model in '" + dir +
                    "' predicts " + std::to_string(desc.num_classes));

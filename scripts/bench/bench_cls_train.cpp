@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
     auto cfg = paddlex::Config::from_text("", overrides);
     paddlex::configure_threads(cfg);
     paddlex::cls::ClsTask task;
-    auto data = task.load_data(cfg, true);
+    auto data = task.load_data(cfg, true, task.eval_transforms(cfg));
     std::shared_ptr<const paddlex::SampleSource> source = data.train;
     if (kind == "synthetic") source = std::make_shared<SyntheticSource>(data.train->size(), std::stoi(res), data.num_classes);
     torch::manual_seed(0);

@@ -16,7 +16,7 @@ std::vector<std::string> ClsTask::model_names() const { return classifier_names(
 
 nlohmann::json ClsTask::check_dataset(const Config& cfg) { return check_cls_dataset(cfg); }
 
-TaskData ClsTask::load_data(const Config& cfg, bool with_train) {
+TaskData ClsTask::load_data(const Config& cfg, bool with_train, const YAML::Node& eval_transforms) {
   if (cfg.is_null("Global.dataset_dir")) throw ConfigError(cfg.origin("Global.dataset_dir") + ": Global.dataset_dir is required");
   const std::string root = cfg.get_string("Global.dataset_dir");
   if (!fs::is_directory(root)) throw RunError("Global.dataset_dir: '" + root + "' is not a directory");
@@ -34,7 +34,7 @@ TaskData ClsTask::load_data(const Config& cfg, bool with_train) {
     throw RunError("bad dataset (run Global.mode=check_dataset for a full report):\n" + problems.summary());
   if (val.empty()) throw RunError(root + "/val.txt lists no images");
   if (with_train && train.empty()) throw RunError(root + "/train.txt lists no images");
-  data.val = std::make_shared<ClsImageSource>(std::move(val), ClsPreprocess::from_config(cfg));
+  data.val = std::make_shared<ClsImageSource>(std::move(val), ClsPreprocess::from_ops(eval_transforms, "eval transforms"));
   if (with_train) {
     TrainAugment aug;
     aug.size = static_cast<int>(cfg.get_int("Train.input_size"));

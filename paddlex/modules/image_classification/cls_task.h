@@ -10,7 +10,7 @@ class ClsTask : public Task {
   std::vector<std::string> model_names() const override;
   std::string primary_metric() const override { return "val.top1"; }
   nlohmann::json check_dataset(const Config& cfg) override;
-  TaskData load_data(const Config& cfg, bool with_train) override;
+  TaskData load_data(const Config& cfg, bool with_train, const YAML::Node& eval_transforms) override;
   std::shared_ptr<Network> build_model(const std::string& model_name, int64_t num_classes) override;
   torch::Tensor loss(const Config& cfg, const torch::Tensor& output, const Batch& batch) override;
   std::unique_ptr<Evaluator> make_evaluator() const override;
