@@ -1,0 +1,62 @@
+// Data-parallel training on LibTorch's c10d: the process group, the torchrun / Slurm environment, and the
+// gradient averaging that PyTorch's DistributedDataParallel would do (LibTorch has no C++ DDP).
+#pragma once
+#include <torch/torch.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace paddlex {
+
+// Where this process sits in a distributed job.
+struct DistEnv {
+  int rank = 0;
+  int world_size = 1;
+  int local_rank = 0;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29500;
+  std::string launcher = "none";  // "torchrun" (MASTER_*/RANK/WORLD_SIZE), "slurm", or "none"
+  bool distributed() const { return world_size > 1; }
+};
+
+using EnvLookup = std::function<const char*(const char*)>;
+
+// torchrun's RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT; else Slurm's SLURM_PROCID, SLURM_NTASKS,
+// SLURM_LOCALID with the first host of SLURM_JOB_NODELIST (or SLURM_NODELIST) as master (MASTER_ADDR/PORT win
+// when set). Throws RunError for malformed values.
+DistEnv read_dist_env(const EnvLookup& lookup = [](const char* name) { return std::getenv(name); });
+
+// A TCP port on 127.0.0.1 that is free right now (for self-launched jobs).
+int find_free_port();
+
+// The first host of a Slurm node list: "gpu[03-05,07],cpu1" -> "gpu03".
+std::string first_slurm_host(const std::string& nodelist);
+
+// One process's membership in the process group (Gloo on CPU; NCCL on CUDA builds).
+class DistContext {
+ public:
+  // Rendezvous through a TCPStore on master_addr:master_port (rank 0 hosts it). Throws RunError when the
+  // rendezvous fails or times out.
+  DistContext(const DistEnv& env, std::chrono::seconds timeout);
+  ~DistContext();
+  int rank() const { return env_.rank; }
+  int world_size() const { return env_.world_size; }
+
+  // Rank 0's parameters and buffers to every rank.
+  void broadcast_module(torch::nn::Module& module);
+  // Sums every parameter's gradient over the ranks in flattened buckets and divides by the world size.
+  void average_gradients(torch::nn::Module& module);
+  // Rank 0's values to every rank.
+  std::vector<double> broadcast_values(std::vector<double> values);
+  void barrier();
+
+ private:
+  struct Impl;
+  DistEnv env_;
+  std::chrono::seconds timeout_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace paddlex
