@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
     }
     if (config_path.empty()) throw paddlex::ConfigError("no config file given (-c <config.yaml>); see main --help");
     paddlex::Config cfg = paddlex::Config::load(config_path, overrides);
-    paddlex::run_mode(cfg);
+    paddlex::run_mode(cfg, std::vector<std::string>(argv + 1, argv + argc));
     return 0;
   } catch (const paddlex::ConfigError& e) {
     std::cerr << "Config error: " << e.what() << std::endl;

@@ -2,6 +2,8 @@
 
 #include <opencv2/core.hpp>
 
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -14,6 +16,8 @@
 #include "paddlex/core/stop_signal.h"
 #include "paddlex/export/exporter.h"
 #include "paddlex/modules/registry.h"
+#include "paddlex/trainers/distributed.h"
+#include "paddlex/trainers/launcher.h"
 #include "paddlex/trainers/trainer.h"
 
 namespace fs = std::filesystem;
@@ -64,15 +68,21 @@ void record_failure(const std::string& path, bool had_good_result_before, const 
 
 void configure_threads(const Config& cfg) {
   int threads = static_cast<int>(cfg.get_int("Global.num_threads"));
-  if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (threads == 0) {
+    // Processes sharing this machine (LOCAL_WORLD_SIZE, set by torchrun and by self-launch) split its cores.
+    const char* local_world = std::getenv("LOCAL_WORLD_SIZE");
+    const int sharing = local_world ? std::max(1, std::atoi(local_world)) : 1;
+    threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / sharing);
+  }
   at::set_num_threads(threads);
   install_caching_cpu_allocator();
   // Loader threads decode in parallel already; OpenCV's own pool would only oversubscribe the cores.
   cv::setNumThreads(0);
 }
 
-void run_mode(const Config& cfg) {
+void run_mode(const Config& cfg, const std::vector<std::string>& args) {
   const std::string mode = cfg.get_string("Global.mode");
+  const DistEnv dist_env = read_dist_env();
   const std::string output = cfg.get_string("Global.output");
   const std::string result_path = (fs::path(output) / (mode + "_result.json")).string();
   const bool had_good_result = is_good_result(result_path);
@@ -107,7 +117,15 @@ void run_mode(const Config& cfg) {
     }
     if (mode == "train") {
       install_stop_handlers();  // Ctrl-C / SIGTERM: checkpoint, then exit
-      Trainer(cfg, *task).train();
+      const std::chrono::seconds timeout(cfg.get_int("Global.dist_timeout"));
+      if (!dist_env.distributed() && device.ids.size() > 1) {
+        // The ranks write every result; this process only launches and waits for them.
+        launch_local_ranks(args, static_cast<int>(device.ids.size()), output, timeout);
+        return;
+      }
+      std::unique_ptr<DistContext> dist;
+      if (dist_env.distributed()) dist = std::make_unique<DistContext>(dist_env, timeout);
+      Trainer(cfg, *task, dist.get()).train();
       return;  // train_result.json is written by the trainer as checkpoints appear
     }
     if (mode == "evaluate") {
@@ -122,13 +140,13 @@ void run_mode(const Config& cfg) {
     result["done_flag"] = true;
     write_json_atomic(result_path, result);
   } catch (const ConfigError& e) {
-    record_failure(result_path, had_good_result, "ConfigError", e.what());
+    if (dist_env.rank == 0) record_failure(result_path, had_good_result, "ConfigError", e.what());
     throw;
   } catch (const RunError& e) {
-    if (!check_failure_written) record_failure(result_path, had_good_result, "RunError", e.what());
+    if (dist_env.rank == 0 && !check_failure_written) record_failure(result_path, had_good_result, "RunError", e.what());
     throw;
   } catch (const std::exception& e) {
-    record_failure(result_path, had_good_result, "InternalError", e.what());
+    if (dist_env.rank == 0) record_failure(result_path, had_good_result, "InternalError", e.what());
     throw;
   }
 }

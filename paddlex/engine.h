@@ -8,7 +8,8 @@ namespace paddlex {
 class Config;
 
 // Runs the mode; throws ConfigError/RunError after recording the failure in the mode's result file.
-void run_mode(const Config& cfg);
+// `args` are the command-line arguments (without argv[0]), for self-launched distributed runs.
+void run_mode(const Config& cfg, const std::vector<std::string>& args);
 
 // Applies Global.num_threads (Debian's LibTorch starts with one intra-op thread) and installs the caching CPU
 // allocator.

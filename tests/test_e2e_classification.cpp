@@ -308,3 +308,64 @@ TEST(MainBinary, HelpListsModesModelsAndKeys) {
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.output.find("/nonexistent.yaml"), std::string::npos);
 }
+
+namespace {
+
+// Self-launched data parallel training on two CPU processes (Gloo).
+class DistributedE2E : public ClassificationE2E {
+ protected:
+  std::vector<std::string> two_ranks(const std::string& output, std::vector<std::string> overrides) {
+    overrides.insert(overrides.end(), {"Global.device=cpu:0,1", "Train.epochs_iters=2", "Train.warmup_steps=1",
+                                       "Global.dist_timeout=20"});
+    auto args = base_args(dataset_, output, "train");
+    for (const auto& o : overrides) args.insert(args.end(), {"-o", o});
+    return args;
+  }
+};
+
+TEST_F(DistributedE2E, SelfLaunchTrainsWritesOnceAndResumesExactly) {
+  auto full = run_main(two_ranks(output_, {}));
+  ASSERT_EQ(full.exit_code, 0) << full.output;
+  EXPECT_NE(full.output.find("Launching 2 training processes"), std::string::npos);
+  EXPECT_TRUE(read_json(output_ + "/train_result.json")["done_flag"].get<bool>());
+  EXPECT_EQ(read_json(output_ + "/latest/state.json")["world_size"], 2);
+  for (int r = 0; r < 2; ++r) {
+    const std::string log = read_text(output_ + "/distributed_train_logs/rank_" + std::to_string(r) + ".log");
+    EXPECT_NE(log.find("[Eval] epoch 2"), std::string::npos) << "rank " << r << ":\n" << log;
+  }
+  // 24 training images over 2 ranks at batch 8: each rank steps over its 12 in one full batch.
+  EXPECT_NE(full.output.find("1 iterations per epoch"), std::string::npos) << full.output;
+
+  const std::string resumed = root_ + "/resumed";
+  auto again = run_main(two_ranks(resumed, {"Train.resume_path=" + output_ + "/epoch_1"}));
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  expect_same_tensors(output_ + "/epoch_2/model.pt", resumed + "/epoch_2/model.pt");
+
+  // Another world size is refused unless asked for.
+  auto single = run("train", {"Train.epochs_iters=3", "Train.resume_path=" + output_ + "/epoch_2"});
+  EXPECT_EQ(single.exit_code, 1);
+  EXPECT_NE(single.output.find("trained with 2 processes, this run has 1"), std::string::npos) << single.output;
+  auto allowed = run("train", {"Train.epochs_iters=3", "Train.resume_path=" + output_ + "/epoch_2",
+                               "Train.resume_any_world_size=True"});
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.output;
+  EXPECT_NE(allowed.output.find("not exactly"), std::string::npos);
+}
+
+TEST_F(DistributedE2E, LosingARankFailsTheJobWithinTheTimeout) {
+  const std::string log = root_ + "/launcher.log";
+  auto args = two_ranks(output_, {"Train.epochs_iters=50", "Global.dist_timeout=5", "Train.log_interval=1"});
+  const auto start = std::chrono::steady_clock::now();
+  const int pid = spawn_main(args, log);
+  std::string text;
+  for (int i = 0; i < 5000 && (text = read_text(log)).find("[Train] epoch 1") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const auto at = text.find("rank 1: pid ");
+  ASSERT_NE(at, std::string::npos) << text;
+  kill(std::stoi(text.substr(at + 12)), SIGKILL);
+  EXPECT_EQ(wait_exit_code(pid), 1);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 40.0);
+  EXPECT_NE(read_text(log).find("failed with exit code"), std::string::npos) << read_text(log);
+}
+
+}  // namespace

@@ -38,10 +38,16 @@ std::vector<KeySpec> build_schema() {
             {"check_dataset", "train", "evaluate", "export", "predict"}),
       key("Global.dataset_dir", T::String, "null", "Dataset root in the PaddleX layout of the task"),
       key("Global.device", T::String, "cpu",
-          "cpu, gpu, or gpu:0,1,2,3 (device ids); a CPU build refuses gpu"),
+          "cpu, gpu, gpu:0,1,2,3 (one training process per id), or cpu:0,1 (N CPU processes on Gloo); a CPU "
+          "build refuses gpu"),
       key("Global.output", T::String, "output", "Directory for results, logs and checkpoints"),
       range(key("Global.seed", T::Int, "42", "Seed of weight init, data order and augmentation"), 0, {}),
-      range(key("Global.num_threads", T::Int, "0", "Intra-op compute threads; 0 = all cores"), 0, 1024),
+      range(key("Global.num_threads", T::Int, "0",
+                "Intra-op compute threads per process; 0 = all cores (split between self-launched CPU ranks)"),
+            0, 1024),
+      range(key("Global.dist_timeout", T::Int, "1800",
+                "Distributed: seconds a rendezvous or collective may wait for a peer before the rank fails"),
+            1, {}),
       // ---- CheckDataset
       key("CheckDataset.convert.enable", T::Bool, "False", "Convert the dataset from another format first"),
       key("CheckDataset.convert.src_dataset_type", T::String, "null",
@@ -62,6 +68,8 @@ std::vector<KeySpec> build_schema() {
       key("Train.resume_path", T::String, "null",
           "Checkpoint dir to resume exactly from, or 'auto' for <output>/last_checkpoint; wins over "
           "pretrain_weight_path"),
+      key("Train.resume_any_world_size", T::Bool, "False",
+          "Allow resuming with another number of processes (training continues, but not exactly)"),
       range(key("Train.log_interval", T::Int, "10", "Log a line every N iterations"), 1, {}),
       range(key("Train.eval_interval", T::Int, "1", "Evaluate on val every N epochs"), 1, {}),
       range(key("Train.save_interval", T::Int, "1", "Keep an epoch_N checkpoint every N epochs"), 1, {}),

@@ -43,12 +43,7 @@ DeviceSpec parse_device(const std::string& text) {
 }
 
 void check_device_available(const DeviceSpec& device) {
-  if (device.type == "cpu") {
-    if (device.ids.size() > 1)
-      throw RunError("Global.device: several CPU processes (cpu:0,1) need distributed training, which this "
-                     "build does not have yet; use Global.device=cpu");
-    return;
-  }
+  if (device.type == "cpu") return;
   if (!torch::cuda::is_available())
     throw RunError("Global.device asks for a GPU, but this build of LibTorch has no CUDA support or no GPU is "
                    "visible; use Global.device=cpu, or build against a CUDA LibTorch (README: GPU build)");
@@ -57,9 +52,6 @@ void check_device_available(const DeviceSpec& device) {
     if (id >= count)
       throw RunError("Global.device: gpu:" + std::to_string(id) + " does not exist (" + std::to_string(count) +
                      " visible)");
-  if (device.ids.size() > 1)
-    throw RunError("Global.device: several GPUs need distributed training, which this build does not have yet; "
-                   "use one device id");
 }
 
 }  // namespace paddlex

@@ -197,9 +197,10 @@ std::vector<double> DistContext::broadcast_values(std::vector<double> values) {
   return values;
 }
 
-void DistContext::barrier() {
-  std::vector<at::Tensor> t{torch::zeros({1})};
+bool DistContext::any(bool flag) {
+  std::vector<at::Tensor> t{torch::full({1}, flag ? 1.0f : 0.0f)};
   wait_for(impl_->group->allreduce(t), env_.rank, "synchronizing", timeout_);
+  return t[0].item<float>() > 0.0f;
 }
 
 }  // namespace paddlex

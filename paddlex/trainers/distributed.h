@@ -50,7 +50,8 @@ class DistContext {
   void average_gradients(torch::nn::Module& module);
   // Rank 0's values to every rank.
   std::vector<double> broadcast_values(std::vector<double> values);
-  void barrier();
+  // True on every rank when `flag` is true on any rank (a stop request reaching one rank stops all together).
+  bool any(bool flag);
 
  private:
   struct Impl;

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "paddlex/core/errors.h"
+#include "paddlex/trainers/distributed.h"
 #include "paddlex/trainers/optimizer.h"
 #include "paddlex/trainers/task.h"
 
@@ -22,8 +23,14 @@ torch::Tensor to_compute(const torch::Tensor& input, const torch::Device& device
 }
 
 TrainStep::TrainStep(const Config& cfg, Task& task, Network& model, torch::optim::Optimizer& optimizer,
-                     torch::Device device, bool channels_last)
-    : cfg_(cfg), task_(task), model_(model), optimizer_(optimizer), device_(device), channels_last_(channels_last) {}
+                     torch::Device device, bool channels_last, DistContext* dist)
+    : cfg_(cfg),
+      task_(task),
+      model_(model),
+      optimizer_(optimizer),
+      device_(device),
+      channels_last_(channels_last),
+      dist_(dist) {}
 
 double TrainStep::run(const Batch& batch, double lr) {
   set_learning_rate(optimizer_, lr);
@@ -38,6 +45,7 @@ double TrainStep::run(const Batch& batch, double lr) {
     throw RunError("training diverged: the loss is " + std::to_string(value) +
                    "; lower Train.learning_rate or check the data");
   loss.backward();
+  if (dist_) dist_->average_gradients(model_);
   optimizer_.step();
   return value;
 }

@@ -8,6 +8,7 @@
 namespace paddlex {
 
 class Config;
+class DistContext;
 class Task;
 
 // Moves the model to `device`, and to NHWC (channels_last) when asked: faster convolutions on CPU.
@@ -17,9 +18,10 @@ torch::Tensor to_compute(const torch::Tensor& input, const torch::Device& device
 
 class TrainStep {
  public:
+  // With `dist`, gradients are averaged over the ranks before each optimizer step.
   TrainStep(const Config& cfg, Task& task, Network& model, torch::optim::Optimizer& optimizer,
-            torch::Device device, bool channels_last);
-  // zero_grad, forward, loss, backward, step at learning rate `lr`; returns the loss value.
+            torch::Device device, bool channels_last, DistContext* dist = nullptr);
+  // zero_grad, forward, loss, backward, (all-reduce,) step at learning rate `lr`; returns this rank's loss.
   // Throws RunError when the loss is not finite.
   double run(const Batch& batch, double lr);
 
@@ -30,6 +32,7 @@ class TrainStep {
   torch::optim::Optimizer& optimizer_;
   torch::Device device_;
   bool channels_last_;
+  DistContext* dist_;
 };
 
 }  // namespace paddlex

@@ -12,6 +12,7 @@
 #include "paddlex/core/logging.h"
 #include "paddlex/core/stop_signal.h"
 #include "paddlex/trainers/lr_schedule.h"
+#include "paddlex/trainers/distributed.h"
 #include "paddlex/trainers/optimizer.h"
 #include "paddlex/trainers/train_step.h"
 
@@ -63,9 +64,11 @@ std::string resolve_resume_dir(const Config& cfg) {
   return resolve_checkpoint_dir(path, "Train.resume_path");
 }
 
-Trainer::Trainer(const Config& cfg, Task& task)
+Trainer::Trainer(const Config& cfg, Task& task, DistContext* dist)
     : cfg_(cfg),
       task_(task),
+      dist_(dist),
+      is_main_(!dist || dist->rank() == 0),
       output_(cfg.get_string("Global.output")),
       device_(parse_device(cfg.get_string("Global.device")).torch_device()),
       channels_last_(cfg.get_bool("Train.channels_last")),
@@ -92,6 +95,19 @@ std::map<std::string, double> Trainer::run_evaluation(Network& model, const Samp
   }
   model.train();
   return evaluator->compute();
+}
+
+std::map<std::string, double> Trainer::shared_evaluation(Network& model, const SampleSource& source,
+                                                         int64_t batch_size) {
+  std::map<std::string, double> metrics =
+      is_main_ ? run_evaluation(model, source, batch_size, false) : task_.make_evaluator()->compute();
+  if (!dist_) return metrics;
+  std::vector<double> values;
+  for (const auto& entry : metrics) values.push_back(entry.second);
+  values = dist_->broadcast_values(values);
+  size_t i = 0;
+  for (auto& entry : metrics) entry.second = values[i++];
+  return metrics;
 }
 
 void Trainer::save_checkpoint(const std::string& name, Network& model, torch::optim::Optimizer& optimizer,
@@ -148,9 +164,14 @@ void Trainer::restore_checkpoint(const std::string& dir, const ModelDescription&
     throw RunError("Train.resume_path: '" + dir + "' holds " + saved_desc.model_name + " with " +
                    std::to_string(saved_desc.num_classes) + " classes, but this run trains " +
                    description.model_name + " with " + std::to_string(description.num_classes));
-  if (saved.world_size != state.world_size)
-    throw RunError("Train.resume_path: the checkpoint was trained with " + std::to_string(saved.world_size) +
-                   " processes, this run has " + std::to_string(state.world_size));
+  if (saved.world_size != state.world_size) {
+    const std::string what = "the checkpoint was trained with " + std::to_string(saved.world_size) +
+                             " processes, this run has " + std::to_string(state.world_size);
+    if (!cfg_.get_bool("Train.resume_any_world_size"))
+      throw RunError("Train.resume_path: " + what + "; set Train.resume_any_world_size=True to continue anyway "
+                     "(not exactly: the data order and batch composition change)");
+    Log::warn("resuming although " + what + ": training continues, but not exactly");
+  }
   if (saved.num_threads != state.num_threads)
     Log::warn("resuming with " + std::to_string(state.num_threads) + " threads instead of " +
               std::to_string(saved.num_threads) + ": training continues, but not bit-exactly");
@@ -193,6 +214,7 @@ LrScheduleSpec Trainer::lr_schedule(int64_t steps_per_epoch) const {
 void Trainer::save_epoch(Network& model, torch::optim::Optimizer& optimizer, const TrainState& state,
                          const ModelDescription& description, const std::map<std::string, double>& metrics,
                          bool improved) {
+  if (!is_main_) return;
   const std::string primary = task_.primary_metric();
   const double score = metrics.count(primary) ? metrics.at(primary) : -1.0;
   const int64_t epoch = state.completed_epochs;
@@ -215,16 +237,18 @@ void Trainer::save_epoch(Network& model, torch::optim::Optimizer& optimizer, con
 }
 
 void Trainer::train() {
-  ensure_writable_dir(output_);
-  Log::attach_file((fs::path(output_) / "train.log").string());
-  write_file_atomic((fs::path(output_) / "config.yaml").string(), cfg_.to_yaml());
+  if (is_main_) {
+    ensure_writable_dir(output_);
+    Log::attach_file((fs::path(output_) / "train.log").string());
+    write_file_atomic((fs::path(output_) / "config.yaml").string(), cfg_.to_yaml());
+  }
   const int64_t seed = cfg_.get_int("Global.seed");
   torch::manual_seed(static_cast<uint64_t>(seed));
 
   TaskData data = task_.load_data(cfg_, true, task_.eval_transforms(cfg_));
   std::string label_dict;
   for (size_t i = 0; i < data.labels.size(); ++i) label_dict += std::to_string(i) + " " + data.labels[i] + "\n";
-  write_file_atomic((fs::path(output_) / "label_dict.txt").string(), label_dict);
+  if (is_main_) write_file_atomic((fs::path(output_) / "label_dict.txt").string(), label_dict);
   ModelDescription description{cfg_.get_string("Global.model"), resolve_num_classes(data), data.labels,
                                task_.eval_transforms(cfg_)};
   auto model = task_.build_model(description.model_name, description.num_classes);
@@ -241,7 +265,7 @@ void Trainer::train() {
   prepare_model_for_compute(*model, device_, channels_last_);
   model->train();
   auto optimizer = make_optimizer(cfg_, model->parameters());
-  TrainStep step(cfg_, task_, *model, *optimizer, device_, channels_last_);
+  TrainStep step(cfg_, task_, *model, *optimizer, device_, channels_last_, dist_);
 
   const int64_t batch_size = cfg_.get_int("Train.batch_size");
   LoaderOptions opts;
@@ -250,6 +274,10 @@ void Trainer::train() {
   opts.drop_last = data.train->size() >= static_cast<size_t>(batch_size);
   opts.seed = static_cast<uint64_t>(seed);
   opts.num_workers = static_cast<int>(cfg_.get_int("Train.num_workers"));
+  if (dist_) {  // each rank reads its shard of every epoch's order
+    opts.rank = dist_->rank();
+    opts.world_size = dist_->world_size();
+  }
   DataLoader loader(data.train, opts);
   const int64_t steps_per_epoch = static_cast<int64_t>(loader.batches_per_epoch());
   const LrScheduleSpec lr_spec = lr_schedule(steps_per_epoch);
@@ -257,7 +285,9 @@ void Trainer::train() {
   TrainState state;
   state.num_threads = at::get_num_threads();
   state.config_hash = cfg_.hash();
+  state.world_size = dist_ ? dist_->world_size() : 1;
   if (!resume_dir.empty()) restore_checkpoint(resume_dir, description, *model, *optimizer, state);
+  if (dist_) dist_->broadcast_module(*model);  // every rank starts from rank 0's weights
 
   const int64_t epochs = cfg_.get_int("Train.epochs_iters");
   Log::info("Training " + description.model_name + " (" + std::to_string(description.num_classes) +
@@ -309,12 +339,17 @@ void Trainer::train() {
         window_start = now;
       }
       state.epoch_batches_done = iter;
-      if (stop_requested()) {
+      // In a distributed run all ranks stop at the same step, whichever of them got the signal.
+      if (dist_ ? dist_->any(stop_requested()) : stop_requested()) {
         state.cpu_rng_state = capture_cpu_rng_state();
-        save_checkpoint("latest", *model, *optimizer, state, description, {});
-        write_file_atomic((fs::path(output_) / "last_checkpoint").string(), "latest\n");
-        write_train_result(false);
-        throw RunError("stopped by signal " + std::to_string(stop_signal_number()) + " at epoch " +
+        if (is_main_) {
+          save_checkpoint("latest", *model, *optimizer, state, description, {});
+          write_file_atomic((fs::path(output_) / "last_checkpoint").string(), "latest\n");
+          write_train_result(false);
+        }
+        throw RunError("stopped by " + (stop_signal_number() ? "signal " + std::to_string(stop_signal_number())
+                                                             : std::string("a stop signal on another rank")) +
+                       " at epoch " +
                        std::to_string(epoch) + ", iteration " + std::to_string(iter) + "; checkpoint saved in '" +
                        output_ + "/latest': continue with -o Train.resume_path=auto");
       }
@@ -325,7 +360,7 @@ void Trainer::train() {
     std::map<std::string, double> metrics;
     bool improved = false;
     if (epoch % eval_interval == 0 || epoch == epochs) {
-      metrics = run_evaluation(*model, *data.val, eval_batch, false);
+      metrics = shared_evaluation(*model, *data.val, eval_batch);
       const double score = metrics.at(primary);
       // ">=" as PaddleClas: among equal scores the later epoch is kept.
       if (score >= state.best_metric) {

@@ -13,9 +13,12 @@
 
 namespace paddlex {
 
+class DistContext;
+
 class Trainer {
  public:
-  Trainer(const Config& cfg, Task& task);
+  // With `dist` (a distributed run) every rank trains its shard; rank 0 evaluates and writes all files.
+  Trainer(const Config& cfg, Task& task, DistContext* dist = nullptr);
   // train mode: runs to Train.epochs_iters, writing checkpoints and train_result.json as it goes.
   void train();
   // evaluate mode: returns the body of evaluate_result.json ({"metrics": {...}}).
@@ -42,8 +45,13 @@ class Trainer {
                   const ModelDescription& description, const std::map<std::string, double>& metrics,
                   bool improved);
 
+  // Rank 0's metrics on every rank (rank 0 evaluates, the others wait for the result).
+  std::map<std::string, double> shared_evaluation(Network& model, const SampleSource& source, int64_t batch_size);
+
   const Config& cfg_;
   Task& task_;
+  DistContext* dist_;
+  bool is_main_;  // rank 0, or the only process: the one that writes
   std::string output_;
   torch::Device device_;
   bool channels_last_;
