@@ -152,6 +152,7 @@ void DistContext::broadcast_module(torch::nn::Module& module) {
 }
 
 void DistContext::average_gradients(torch::nn::Module& module) {
+  const auto start = std::chrono::steady_clock::now();
   torch::NoGradGuard no_grad;
   std::vector<at::Tensor> grads;
   for (auto& p : module.parameters()) {
@@ -187,6 +188,7 @@ void DistContext::average_gradients(torch::nn::Module& module) {
       offset += g.numel();
     }
   }
+  sync_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 std::vector<double> DistContext::broadcast_values(std::vector<double> values) {

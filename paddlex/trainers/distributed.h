@@ -48,6 +48,8 @@ class DistContext {
   void broadcast_module(torch::nn::Module& module);
   // Sums every parameter's gradient over the ranks in flattened buckets and divides by the world size.
   void average_gradients(torch::nn::Module& module);
+  // Wall time spent in average_gradients so far (the data-parallel overhead of the step).
+  double gradient_sync_seconds() const { return sync_seconds_; }
   // Rank 0's values to every rank.
   std::vector<double> broadcast_values(std::vector<double> values);
   // True on every rank when `flag` is true on any rank (a stop request reaching one rank stops all together).
@@ -58,6 +60,7 @@ class DistContext {
   DistEnv env_;
   std::chrono::seconds timeout_;
   std::unique_ptr<Impl> impl_;
+  double sync_seconds_ = 0.0;
 };
 
 }  // namespace paddlex

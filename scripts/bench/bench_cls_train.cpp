@@ -10,6 +10,7 @@
 #include "paddlex/core/config.h"
 #include "paddlex/engine.h"
 #include "paddlex/modules/image_classification/cls_task.h"
+#include "paddlex/trainers/distributed.h"
 #include "paddlex/trainers/optimizer.h"
 #include "paddlex/trainers/train_step.h"
 
@@ -66,28 +67,46 @@ int main(int argc, char** argv) {
     paddlex::prepare_model_for_compute(*model, torch::kCPU, channels_last);
     model->train();
     auto optimizer = paddlex::make_optimizer(cfg, model->parameters());
-    paddlex::TrainStep step(cfg, task, *model, *optimizer, torch::kCPU, channels_last);
+    const paddlex::DistEnv env = paddlex::read_dist_env();
+    std::unique_ptr<paddlex::DistContext> dist;
+    if (env.distributed()) {
+      dist = std::make_unique<paddlex::DistContext>(env, std::chrono::seconds(120));
+      dist->broadcast_module(*model);
+    }
+    paddlex::TrainStep step(cfg, task, *model, *optimizer, torch::kCPU, channels_last, dist.get());
     paddlex::LoaderOptions opts;
     opts.batch_size = std::stoul(batch);
     opts.shuffle = true;
     opts.drop_last = true;
     opts.num_workers = std::stoi(workers);
+    opts.rank = env.rank;
+    opts.world_size = env.world_size;
     paddlex::DataLoader loader(source, opts);
     int done = 0;
     int64_t images = 0;
+    double sync_at_start = 0.0;
     auto start = std::chrono::steady_clock::now();
     for (int64_t epoch = 0; done < steps + 2; ++epoch) {
       loader.start_epoch(epoch);
       paddlex::Batch b;
       while (done < steps + 2 && loader.next(b)) {
         step.run(b, 0.01);
-        if (++done == 2) start = std::chrono::steady_clock::now();
+        if (++done == 2) {
+          start = std::chrono::steady_clock::now();
+          sync_at_start = dist ? dist->gradient_sync_seconds() : 0.0;
+        }
         if (done > 2) images += b.input.size(0);
       }
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (env.rank != 0) return 0;
     std::cout << model_name << " " << kind << " res=" << res << " bs=" << batch << " threads=" << threads
-              << " workers=" << workers << ": " << images / seconds << " img/s (" << images << " imgs)" << std::endl;
+              << " workers=" << workers << " world=" << env.world_size << ": " << images * env.world_size / seconds
+              << " img/s (" << images * env.world_size << " imgs)";
+    if (dist)
+      std::cout << ", all-reduce " << 100.0 * (dist->gradient_sync_seconds() - sync_at_start) / seconds
+                << "% of step time";
+    std::cout << std::endl;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;
