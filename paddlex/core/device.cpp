@@ -6,9 +6,13 @@
 
 namespace paddlex {
 
-torch::Device DeviceSpec::torch_device() const {
-  if (type == "gpu") return torch::Device(torch::kCUDA, ids.empty() ? 0 : ids.front());
-  return torch::Device(torch::kCPU);
+torch::Device DeviceSpec::torch_device(int local_rank) const {
+  if (type != "gpu") return torch::Device(torch::kCPU);
+  if (ids.empty()) return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank));
+  if (local_rank >= static_cast<int>(ids.size()))
+    throw RunError("Global.device lists " + std::to_string(ids.size()) + " GPUs but this is local rank " +
+                   std::to_string(local_rank));
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(ids[static_cast<size_t>(local_rank)]));
 }
 
 DeviceSpec parse_device(const std::string& text) {

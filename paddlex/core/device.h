@@ -10,8 +10,9 @@ namespace paddlex {
 struct DeviceSpec {
   std::string type;         // "cpu" or "gpu"
   std::vector<int> ids;     // empty: the default device of that type
-  // The torch device of the first listed id (or the default).
-  torch::Device torch_device() const;
+  // The device of process `local_rank` on this machine: the local_rank-th listed id (or GPU local_rank when
+  // none is listed); CPU for cpu.
+  torch::Device torch_device(int local_rank = 0) const;
 };
 
 // Parses "cpu", "gpu", "gpu:0,1,2,3" (PaddleX syntax). Throws ConfigError on malformed text.

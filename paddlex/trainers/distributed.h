@@ -43,6 +43,7 @@ class DistContext {
   ~DistContext();
   int rank() const { return env_.rank; }
   int world_size() const { return env_.world_size; }
+  int local_rank() const { return env_.local_rank; }
 
   // Rank 0's parameters and buffers to every rank.
   void broadcast_module(torch::nn::Module& module);

@@ -70,7 +70,7 @@ Trainer::Trainer(const Config& cfg, Task& task, DistContext* dist)
       dist_(dist),
       is_main_(!dist || dist->rank() == 0),
       output_(cfg.get_string("Global.output")),
-      device_(parse_device(cfg.get_string("Global.device")).torch_device()),
+      device_(parse_device(cfg.get_string("Global.device")).torch_device(dist ? dist->local_rank() : 0)),
       channels_last_(cfg.get_bool("Train.channels_last")),
       result_models_(nlohmann::json::object()) {}
 
