@@ -88,7 +88,11 @@ void train_steps(torch::nn::Sequential& net, paddlex::DistContext* dist, const t
   }
 }
 
-TEST(DistContext, TwoGlooRanksMatchOneProcessWithTwiceTheBatch) {
+// Both ways of averaging: after backward, and overlapped with backward through gradient hooks.
+class TwoGlooRanks : public ::testing::TestWithParam<bool> {};
+
+TEST_P(TwoGlooRanks, MatchOneProcessWithTwiceTheBatch) {
+  const bool overlap = GetParam();
   torch::manual_seed(3);
   const int steps = 5;
   const int64_t global_batch = 8;
@@ -116,6 +120,7 @@ TEST(DistContext, TwoGlooRanksMatchOneProcessWithTwiceTheBatch) {
         nets[0]->parameters()[i].copy_(reference_init->parameters()[i]);
     }
     dist.broadcast_module(*nets[rank]);
+    if (overlap) dist.attach(*nets[rank]);
     train_steps(nets[rank], &dist, x, y, steps, global_batch);
   };
   std::thread r0(rank_main, 0), r1(rank_main, 1);
@@ -127,6 +132,8 @@ TEST(DistContext, TwoGlooRanksMatchOneProcessWithTwiceTheBatch) {
       EXPECT_LE((params[i] - expected[i]).abs().max().item<double>(), 1e-5) << "rank " << rank << " param " << i;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(AfterBackwardAndOverlapped, TwoGlooRanks, ::testing::Bool());
 
 TEST(DistContext, MissingPeerTimesOutWithAClearError) {
   DistEnv env;

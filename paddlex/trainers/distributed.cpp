@@ -27,8 +27,9 @@ int parse_env_int(const EnvLookup& lookup, const char* name, int fallback) {
   throw RunError(std::string("environment variable ") + name + "='" + value + "' is not a non-negative integer");
 }
 
-// Flattened all-reduce buckets of about this size: few, large messages (as DDP's 25 MB default).
-constexpr int64_t kBucketBytes = 25 * 1024 * 1024;
+// All-reduce buckets of about this size: large enough for efficient messages, small enough that the first
+// ones complete early in backward and their communication overlaps the rest of it.
+constexpr int64_t kBucketBytes = 4 * 1024 * 1024;
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
@@ -97,9 +98,24 @@ DistEnv read_dist_env(const EnvLookup& lookup) {
   return env;
 }
 
+// Gradients of consecutive parameters (in backward order) flattened into one all-reduce.
+struct DistContext::Bucket {
+  at::Tensor flat;
+  std::vector<size_t> params;  // parameter indices
+  int64_t numel = 0;
+  size_t ready = 0;            // parameters whose gradient arrived this step
+  std::vector<bool> filled;    // by parameter index
+  c10::intrusive_ptr<c10d::Work> work;
+  std::vector<at::Tensor> io;  // {flat}: the argument c10d's allreduce takes
+};
+
 struct DistContext::Impl {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroup> group;
+  std::vector<at::Tensor> params;
+  std::vector<Bucket> buckets;
+  std::vector<std::pair<size_t, int64_t>> slot;  // parameter index -> (bucket, offset in its flat buffer)
+  bool hooked = false;
 };
 
 DistContext::DistContext(const DistEnv& env, std::chrono::seconds timeout)
@@ -151,42 +167,83 @@ void DistContext::broadcast_module(torch::nn::Module& module) {
   }
 }
 
+void DistContext::attach(torch::nn::Module& module) {
+  build_buckets(module);
+  for (size_t i = 0; i < impl_->params.size(); ++i)
+    impl_->params[i].register_hook([this, i](const at::Tensor& grad) { on_gradient(i, grad); });
+  impl_->hooked = true;
+}
+
+void DistContext::build_buckets(torch::nn::Module& module) {
+  impl_->params = module.parameters();
+  impl_->buckets.clear();
+  impl_->slot.assign(impl_->params.size(), {0, 0});
+  // Backward produces gradients roughly from the last layer to the first: buckets follow that order so the
+  // first buckets complete (and start their all-reduce) while backward still runs.
+  int64_t bytes = 0;
+  for (size_t k = impl_->params.size(); k-- > 0;) {
+    const at::Tensor& p = impl_->params[k];
+    if (impl_->buckets.empty() || bytes + static_cast<int64_t>(p.nbytes()) > kBucketBytes) {
+      impl_->buckets.emplace_back();
+      bytes = 0;
+    }
+    Bucket& b = impl_->buckets.back();
+    impl_->slot[k] = {impl_->buckets.size() - 1, b.numel};
+    b.params.push_back(k);
+    b.numel += p.numel();
+    bytes += static_cast<int64_t>(p.nbytes());
+  }
+  for (auto& b : impl_->buckets) {
+    b.flat = torch::zeros({b.numel}, impl_->params.front().options());
+    b.io = {b.flat};
+    b.filled.assign(impl_->params.size(), false);
+  }
+}
+
+void DistContext::on_gradient(size_t index, const at::Tensor& grad) {
+  const auto [bucket_index, offset] = impl_->slot[index];
+  Bucket& b = impl_->buckets[bucket_index];
+  torch::NoGradGuard no_grad;
+  b.flat.narrow(0, offset, grad.numel()).view(grad.sizes()).copy_(grad);
+  if (!b.filled[index]) {
+    b.filled[index] = true;
+    if (++b.ready == b.params.size()) b.work = impl_->group->allreduce(b.io);
+  }
+}
+
 void DistContext::average_gradients(torch::nn::Module& module) {
   const auto start = std::chrono::steady_clock::now();
   torch::NoGradGuard no_grad;
-  std::vector<at::Tensor> grads;
-  for (auto& p : module.parameters()) {
-    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
-    grads.push_back(p.grad());
-  }
-  // Bucket: flatten consecutive gradients up to kBucketBytes, all-reduce every bucket, then unflatten.
-  std::vector<std::vector<at::Tensor>> buckets;
-  int64_t bytes = 0;
-  for (auto& g : grads) {
-    if (buckets.empty() || (bytes + static_cast<int64_t>(g.nbytes()) > kBucketBytes && !buckets.back().empty())) {
-      buckets.emplace_back();
-      bytes = 0;
-    }
-    buckets.back().push_back(g);
-    bytes += static_cast<int64_t>(g.nbytes());
-  }
-  std::vector<std::vector<at::Tensor>> flats;
-  std::vector<c10::intrusive_ptr<c10d::Work>> works;
-  for (auto& bucket : buckets) {
-    std::vector<at::Tensor> parts;
-    for (auto& g : bucket) parts.push_back(g.reshape({-1}));  // reshape copies channels_last grads
-    flats.push_back({torch::cat(parts)});
-    works.push_back(impl_->group->allreduce(flats.back()));
-  }
+  if (!impl_->hooked) build_buckets(module);
   const double scale = 1.0 / env_.world_size;
-  for (size_t b = 0; b < buckets.size(); ++b) {
-    wait_for(works[b], env_.rank, "all-reducing gradients", timeout_);
-    at::Tensor flat = flats[b][0].mul_(scale);
-    int64_t offset = 0;
-    for (auto& g : buckets[b]) {
-      g.copy_(flat.narrow(0, offset, g.numel()).view(g.sizes()));
-      offset += g.numel();
+  for (auto& b : impl_->buckets) {
+    if (!b.work) {  // not attached, or parameters that received no gradient this step (zeros stand in)
+      for (size_t k : b.params) {
+        if (b.filled[k]) continue;
+        const at::Tensor& p = impl_->params[k];
+        at::Tensor slot = b.flat.narrow(0, impl_->slot[k].second, p.numel()).view(p.sizes());
+        if (p.grad().defined()) {
+          slot.copy_(p.grad());
+        } else {
+          slot.zero_();
+        }
+      }
+      b.work = impl_->group->allreduce(b.io);
     }
+    wait_for(b.work, env_.rank, "all-reducing gradients", timeout_);
+    b.flat.mul_(scale);
+    for (size_t k : b.params) {
+      at::Tensor& p = impl_->params[k];
+      at::Tensor averaged = b.flat.narrow(0, impl_->slot[k].second, p.numel()).view(p.sizes());
+      if (p.grad().defined()) {
+        p.mutable_grad().copy_(averaged);
+      } else {
+        p.mutable_grad() = averaged.clone();
+      }
+    }
+    b.work.reset();
+    b.ready = 0;
+    std::fill(b.filled.begin(), b.filled.end(), false);
   }
   sync_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }

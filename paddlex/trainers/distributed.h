@@ -47,7 +47,11 @@ class DistContext {
 
   // Rank 0's parameters and buffers to every rank.
   void broadcast_module(torch::nn::Module& module);
-  // Sums every parameter's gradient over the ranks in flattened buckets and divides by the world size.
+  // Hooks the parameters of `module` so that each bucket's all-reduce starts during backward as soon as all of
+  // its gradients exist (communication overlaps the rest of backward, as in PyTorch's DDP).
+  void attach(torch::nn::Module& module);
+  // Completes the step's all-reduces (starting those the hooks did not) and stores the gradients summed over
+  // the ranks and divided by the world size in every parameter's .grad.
   void average_gradients(torch::nn::Module& module);
   // Wall time spent in average_gradients so far (the data-parallel overhead of the step).
   double gradient_sync_seconds() const { return sync_seconds_; }
@@ -57,7 +61,11 @@ class DistContext {
   bool any(bool flag);
 
  private:
+  struct Bucket;
   struct Impl;
+  void build_buckets(torch::nn::Module& module);
+  void on_gradient(size_t index, const at::Tensor& grad);
+
   DistEnv env_;
   std::chrono::seconds timeout_;
   std::unique_ptr<Impl> impl_;

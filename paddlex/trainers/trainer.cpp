@@ -287,7 +287,10 @@ void Trainer::train() {
   state.config_hash = cfg_.hash();
   state.world_size = dist_ ? dist_->world_size() : 1;
   if (!resume_dir.empty()) restore_checkpoint(resume_dir, description, *model, *optimizer, state);
-  if (dist_) dist_->broadcast_module(*model);  // every rank starts from rank 0's weights
+  if (dist_) {
+    dist_->broadcast_module(*model);  // every rank starts from rank 0's weights
+    dist_->attach(*model);
+  }
 
   const int64_t epochs = cfg_.get_int("Train.epochs_iters");
   Log::info("Training " + description.model_name + " (" + std::to_string(description.num_classes) +

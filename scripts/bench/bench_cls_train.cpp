@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
     if (env.distributed()) {
       dist = std::make_unique<paddlex::DistContext>(env, std::chrono::seconds(120));
       dist->broadcast_module(*model);
+      dist->attach(*model);
     }
     paddlex::TrainStep step(cfg, task, *model, *optimizer, torch::kCPU, channels_last, dist.get());
     paddlex::LoaderOptions opts;
