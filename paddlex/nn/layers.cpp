@@ -113,4 +113,16 @@ void init_conv_bn(torch::nn::Module& root) {
   }
 }
 
+void ClassExpandHead::register_on(torch::nn::Module& owner, int64_t in_channels, int64_t num_classes) {
+  last_conv = owner.register_module(
+      "last_conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, kChannels, 1).bias(false)));
+  dropout = owner.register_module("dropout", torch::nn::Dropout(0.2));
+  fc = owner.register_module("fc", torch::nn::Linear(kChannels, num_classes));
+}
+
+torch::Tensor ClassExpandHead::forward(const torch::Tensor& features) {
+  auto x = torch::hardswish(last_conv(torch::adaptive_avg_pool2d(features, {1, 1})));
+  return fc(dropout(x).flatten(1));
+}
+
 }  // namespace paddlex::nn

@@ -60,6 +60,20 @@ class SEModuleImpl : public torch::nn::Module {
 };
 TORCH_MODULE(SEModule);
 
+// PaddleClas' "class expand" head of MobileNetV3 and PP-LCNet: global average pool, 1x1 conv to 1280 channels
+// without bias, hardswish, dropout 0.2, linear classifier. Its modules are registered directly on the owning
+// network as `last_conv`, `dropout` and `fc`, the PaddleClas parameter names.
+struct ClassExpandHead {
+  static constexpr int64_t kChannels = 1280;
+  torch::nn::Conv2d last_conv{nullptr};
+  torch::nn::Dropout dropout{nullptr};
+  torch::nn::Linear fc{nullptr};
+
+  void register_on(torch::nn::Module& owner, int64_t in_channels, int64_t num_classes);
+  // Features [N,C,H,W] -> logits [N,num_classes].
+  torch::Tensor forward(const torch::Tensor& features);
+};
+
 // Folds the BN of every ConvBNAct below `root`.
 void fold_all_conv_bn_act(torch::nn::Module& root);
 

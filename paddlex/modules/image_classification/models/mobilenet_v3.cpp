@@ -35,7 +35,6 @@ const std::vector<UnitSpec> kSmallConfig = {
 constexpr int64_t kStemChannels = 16;
 constexpr int64_t kLastSecondConvLarge = 960;
 constexpr int64_t kLastSecondConvSmall = 576;
-constexpr int64_t kClassExpand = 1280;
 // MobileNetV3's SE gate is Paddle's hardsigmoid(slope=0.2), not the standard 1/6.
 constexpr double kSESlope = 0.2;
 
@@ -87,18 +86,13 @@ MobileNetV3Impl::MobileNetV3Impl(MobileNetV3Size size, double scale, int64_t num
   const int64_t squeeze = make_divisible(class_squeeze * scale);
   last_second_conv = register_module(
       "last_second_conv", nn::ConvBNAct(channels, squeeze, 1, 1, 1, Activation::kHardswish));
-  last_conv = register_module(
-      "last_conv",
-      torch::nn::Conv2d(torch::nn::Conv2dOptions(squeeze, kClassExpand, 1).bias(false)));
-  dropout = register_module("dropout", torch::nn::Dropout(0.2));
-  fc = register_module("fc", torch::nn::Linear(kClassExpand, num_classes));
+  head.register_on(*this, squeeze, num_classes);
   nn::init_conv_bn(*this);
 }
 
 torch::Tensor MobileNetV3Impl::forward(torch::Tensor x) {
   x = last_second_conv(blocks->forward(conv(x)));
-  x = torch::hardswish(last_conv(torch::adaptive_avg_pool2d(x, {1, 1})));
-  return fc(dropout(x).flatten(1));
+  return head.forward(x);
 }
 
 void MobileNetV3Impl::fold_batchnorm() { nn::fold_all_conv_bn_act(*this); }

@@ -22,9 +22,7 @@ class MobileNetV3Impl : public ClassifierImpl {
   nn::ConvBNAct conv{nullptr};
   torch::nn::Sequential blocks{nullptr};
   nn::ConvBNAct last_second_conv{nullptr};
-  torch::nn::Conv2d last_conv{nullptr};
-  torch::nn::Dropout dropout{nullptr};
-  torch::nn::Linear fc{nullptr};
+  nn::ClassExpandHead head;
 };
 
 }  // namespace paddlex::cls

@@ -29,7 +29,6 @@ const std::vector<std::vector<BlockSpec>> kStages = {
 };
 constexpr int64_t kStemChannels = 16;
 constexpr int64_t kLastStageChannels = 512;
-constexpr int64_t kClassExpand = 1280;
 // PP-LCNet's SE gate is the standard hardsigmoid (x/6 + 0.5).
 constexpr double kSESlope = 1.0 / 6.0;
 
@@ -71,19 +70,14 @@ PPLCNetImpl::PPLCNetImpl(double scale, int64_t num_classes) {
     stages_.push_back(register_module("blocks" + std::to_string(i + 2), stage));
   }
   const int64_t channels = make_divisible(kLastStageChannels * scale);
-  last_conv = register_module(
-      "last_conv",
-      torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, kClassExpand, 1).bias(false)));
-  dropout = register_module("dropout", torch::nn::Dropout(0.2));
-  fc = register_module("fc", torch::nn::Linear(kClassExpand, num_classes));
+  head.register_on(*this, channels, num_classes);
   nn::init_conv_bn(*this);
 }
 
 torch::Tensor PPLCNetImpl::forward(torch::Tensor x) {
   x = conv1(x);
   for (auto& stage : stages_) x = stage->forward(x);
-  x = torch::hardswish(last_conv(torch::adaptive_avg_pool2d(x, {1, 1})));
-  return fc(dropout(x).flatten(1));
+  return head.forward(x);
 }
 
 void PPLCNetImpl::fold_batchnorm() { nn::fold_all_conv_bn_act(*this); }

@@ -20,9 +20,7 @@ class PPLCNetImpl : public ClassifierImpl {
  private:
   nn::ConvBNAct conv1{nullptr};
   std::vector<torch::nn::Sequential> stages_;  // blocks2..blocks6
-  torch::nn::Conv2d last_conv{nullptr};
-  torch::nn::Dropout dropout{nullptr};
-  torch::nn::Linear fc{nullptr};
+  nn::ClassExpandHead head;
 };
 
 }  // namespace paddlex::cls
