@@ -124,7 +124,8 @@ void run_mode(const Config& cfg, const std::vector<std::string>& args) {
         return;
       }
       std::unique_ptr<DistContext> dist;
-      if (dist_env.distributed()) dist = std::make_unique<DistContext>(dist_env, timeout);
+      if (dist_env.distributed())
+        dist = std::make_unique<DistContext>(dist_env, timeout, device.torch_device(dist_env.local_rank));
       Trainer(cfg, *task, dist.get()).train();
       return;  // train_result.json is written by the trainer as checkpoints appear
     }

@@ -1,6 +1,9 @@
 #include "paddlex/trainers/distributed.h"
 
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <arpa/inet.h>
@@ -8,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <functional>
 #include <sstream>
 
 #include "paddlex/core/errors.h"
@@ -110,17 +114,25 @@ struct DistContext::Bucket {
 };
 
 struct DistContext::Impl {
+  using Collective = std::function<c10::intrusive_ptr<c10d::Work>(std::vector<at::Tensor>&)>;
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  // The group's collectives as callables: the backend classes derive from ProcessGroup in LibTorch 1.13 and
+  // from Backend in 2.x, so no common base type holds both.
+  Collective allreduce, broadcast;
+  torch::Device device = torch::kCPU;  // where the group's tensors live (CUDA for NCCL)
   std::vector<at::Tensor> params;
   std::vector<Bucket> buckets;
   std::vector<std::pair<size_t, int64_t>> slot;  // parameter index -> (bucket, offset in its flat buffer)
   bool hooked = false;
 };
 
-DistContext::DistContext(const DistEnv& env, std::chrono::seconds timeout)
+DistContext::DistContext(const DistEnv& env, std::chrono::seconds timeout, torch::Device device)
     : env_(env), timeout_(timeout), impl_(std::make_unique<Impl>()) {
   const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
+  auto bind = [this](auto group) {
+    impl_->allreduce = [group](std::vector<at::Tensor>& t) { return group->allreduce(t); };
+    impl_->broadcast = [group](std::vector<at::Tensor>& t) { return group->broadcast(t); };
+  };
   try {
     c10d::TCPStoreOptions store_options;
     store_options.port = static_cast<uint16_t>(env.master_port);
@@ -129,10 +141,23 @@ DistContext::DistContext(const DistEnv& env, std::chrono::seconds timeout)
     store_options.waitWorkers = true;
     store_options.timeout = timeout;
     impl_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, store_options);
-    auto options = c10d::ProcessGroupGloo::Options::create();
-    options->timeout = timeout;
-    options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
-    impl_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, env.rank, env.world_size, options);
+    if (device.is_cuda()) {
+#ifdef USE_C10D_NCCL
+      auto options = c10d::ProcessGroupNCCL::Options::create();
+      options->timeout = timeout;
+      bind(c10::make_intrusive<c10d::ProcessGroupNCCL>(impl_->store, env.rank, env.world_size, options));
+      impl_->device = device;
+#else
+      throw RunError("this build has no NCCL process group (build against a CUDA LibTorch; docs/DISTRIBUTED.md)");
+#endif
+    } else {
+      auto options = c10d::ProcessGroupGloo::Options::create();
+      options->timeout = timeout;
+      options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+      bind(c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, env.rank, env.world_size, options));
+    }
+  } catch (const RunError&) {
+    throw;
   } catch (const std::exception& e) {
     throw RunError("rank " + std::to_string(env.rank) + ": rendezvous with " + std::to_string(env.world_size) +
                    " processes at " + where + " failed (port taken, master unreachable, or a peer missing for " +
@@ -162,7 +187,7 @@ void DistContext::broadcast_module(torch::nn::Module& module) {
   for (auto& t : tensors) {
     // Gloo broadcasts contiguous tensors; channels_last parameters go through a contiguous copy.
     std::vector<at::Tensor> one{t.is_contiguous() ? t : t.contiguous()};
-    wait_for(impl_->group->broadcast(one), env_.rank, "broadcasting the initial weights", timeout_);
+    wait_for(impl_->broadcast(one), env_.rank, "broadcasting the initial weights", timeout_);
     if (!one[0].is_same(t)) t.copy_(one[0]);
   }
 }
@@ -207,7 +232,7 @@ void DistContext::on_gradient(size_t index, const at::Tensor& grad) {
   b.flat.narrow(0, offset, grad.numel()).view(grad.sizes()).copy_(grad);
   if (!b.filled[index]) {
     b.filled[index] = true;
-    if (++b.ready == b.params.size()) b.work = impl_->group->allreduce(b.io);
+    if (++b.ready == b.params.size()) b.work = impl_->allreduce(b.io);
   }
 }
 
@@ -228,7 +253,7 @@ void DistContext::average_gradients(torch::nn::Module& module) {
           slot.zero_();
         }
       }
-      b.work = impl_->group->allreduce(b.io);
+      b.work = impl_->allreduce(b.io);
     }
     wait_for(b.work, env_.rank, "all-reducing gradients", timeout_);
     b.flat.mul_(scale);
@@ -249,16 +274,17 @@ void DistContext::average_gradients(torch::nn::Module& module) {
 }
 
 std::vector<double> DistContext::broadcast_values(std::vector<double> values) {
-  std::vector<at::Tensor> t{torch::tensor(values, torch::kDouble)};
-  wait_for(impl_->group->broadcast(t), env_.rank, "broadcasting metrics", timeout_);
-  auto acc = t[0].accessor<double, 1>();
+  std::vector<at::Tensor> t{torch::tensor(values, torch::kDouble).to(impl_->device)};
+  wait_for(impl_->broadcast(t), env_.rank, "broadcasting metrics", timeout_);
+  const at::Tensor result = t[0].cpu();
+  auto acc = result.accessor<double, 1>();
   for (size_t i = 0; i < values.size(); ++i) values[i] = acc[static_cast<int64_t>(i)];
   return values;
 }
 
 bool DistContext::any(bool flag) {
-  std::vector<at::Tensor> t{torch::full({1}, flag ? 1.0f : 0.0f)};
-  wait_for(impl_->group->allreduce(t), env_.rank, "synchronizing", timeout_);
+  std::vector<at::Tensor> t{torch::full({1}, flag ? 1.0f : 0.0f, torch::TensorOptions().device(impl_->device))};
+  wait_for(impl_->allreduce(t), env_.rank, "synchronizing", timeout_);
   return t[0].item<float>() > 0.0f;
 }
 

@@ -37,9 +37,9 @@ std::string first_slurm_host(const std::string& nodelist);
 // One process's membership in the process group (Gloo on CPU; NCCL on CUDA builds).
 class DistContext {
  public:
-  // Rendezvous through a TCPStore on master_addr:master_port (rank 0 hosts it). Throws RunError when the
-  // rendezvous fails or times out.
-  DistContext(const DistEnv& env, std::chrono::seconds timeout);
+  // Rendezvous through a TCPStore on master_addr:master_port (rank 0 hosts it); Gloo for a CPU `device`,
+  // NCCL for a CUDA one (CUDA builds). Throws RunError when the rendezvous fails or times out.
+  DistContext(const DistEnv& env, std::chrono::seconds timeout, torch::Device device = torch::kCPU);
   ~DistContext();
   int rank() const { return env_.rank; }
   int world_size() const { return env_.world_size; }
