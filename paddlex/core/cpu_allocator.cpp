@@ -2,6 +2,7 @@
 
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
+#include <torch/version.h>
 
 #include <cstdlib>
 #include <map>
@@ -17,9 +18,21 @@ constexpr size_t kMinCachedBytes = 256 * 1024;      // smaller blocks stay with 
 // emptied so blocks of sizes no longer used do not pile up.
 constexpr size_t kFlushAboveBytes = size_t(2) << 30;
 
+// LibTorch 2.3 made allocate() non-const and added copy_data().
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+#define PADDLEX_ALLOCATOR_API_2_3 1
+#endif
+
 class CachingCpuAllocator final : public c10::Allocator {
  public:
-  c10::DataPtr allocate(size_t bytes) const override {
+#ifdef PADDLEX_ALLOCATOR_API_2_3
+  c10::DataPtr allocate(size_t bytes) override { return allocate_block(bytes); }
+  void copy_data(void* dest, const void* src, std::size_t count) const override { default_copy_data(dest, src, count); }
+#else
+  c10::DataPtr allocate(size_t bytes) const override { return allocate_block(bytes); }
+#endif
+
+  c10::DataPtr allocate_block(size_t bytes) const {
     if (bytes == 0) return {nullptr, nullptr, &release, c10::Device(c10::DeviceType::CPU)};
     void* ptr = nullptr;
     if (bytes >= kMinCachedBytes) ptr = take(bytes);
