@@ -27,8 +27,7 @@ std::string export_model(const Config& cfg, Task& task) {
       cfg.get_string_or("Export.weight_path", (fs::path(output) / "best_model").string()), "Export.weight_path");
   const std::string save_dir = cfg.get_string_or("Export.save_dir", (fs::path(dir) / "inference").string());
   ModelDescription desc = read_model_yml(dir + "/model.yml");
-  auto model = task.build_model(desc.model_name, desc.num_classes);
-  load_exact(*model, load_tensor_dict(dir + "/model.pt"), dir + "/model.pt");
+  auto model = load_checkpoint_network(task, dir, desc);
   model->eval();
   model->fold_batchnorm();
 
@@ -57,8 +56,8 @@ InferenceModel load_inference_model(Task& task, const std::string& dir, const to
   InferenceModel m;
   const bool exported = fs::exists(fs::path(dir) / "inference.yml");
   m.description = read_model_yml((fs::path(dir) / "model.yml").string());
-  m.network = task.build_model(m.description.model_name, m.description.num_classes);
   if (exported) {
+    m.network = task.build_model(m.description.model_name, m.description.num_classes);
     const std::string weights = (fs::path(dir) / "inference.pt").string();
     TensorDict tensors = load_tensor_dict(weights);
     tensors.erase(std::remove_if(tensors.begin(), tensors.end(), [](const auto& t) { return t.first == kFoldedMarker; }),
@@ -74,7 +73,7 @@ InferenceModel load_inference_model(Task& task, const std::string& dir, const to
     }
   } else {
     resolve_checkpoint_dir(dir, "Predict.model_dir");
-    load_exact(*m.network, load_tensor_dict((fs::path(dir) / "model.pt").string()), dir + "/model.pt");
+    m.network = load_checkpoint_network(task, dir, m.description);
     m.inference_config = task.inference_config(m.description);
   }
   m.network->to(device);

@@ -168,6 +168,14 @@ ModelDescription read_model_yml(const std::string& path) {
   }
 }
 
+std::shared_ptr<Network> load_checkpoint_network(Task& task, const std::string& dir,
+                                                 const ModelDescription& description) {
+  auto network = task.build_model(description.model_name, description.num_classes);
+  const std::string weights = (fs::path(dir) / "model.pt").string();
+  load_exact(*network, load_tensor_dict(weights), weights);
+  return network;
+}
+
 std::string resolve_checkpoint_dir(const std::string& path, const std::string& key) {
   fs::path p(path);
   if (fs::is_regular_file(p)) p = p.parent_path();

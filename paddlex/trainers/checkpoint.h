@@ -60,6 +60,10 @@ YAML::Node model_yml(const ModelDescription& model, const std::string& task_name
                      int64_t completed_epochs, const std::map<std::string, double>& metrics);
 ModelDescription read_model_yml(const std::string& path);
 
+// The network of checkpoint directory `dir` as its model.yml (`description`) says, with the weights of its model.pt.
+std::shared_ptr<Network> load_checkpoint_network(Task& task, const std::string& dir,
+                                                 const ModelDescription& description);
+
 // Accepts a checkpoint directory or the model.pt inside one; returns the directory. Throws RunError.
 std::string resolve_checkpoint_dir(const std::string& path, const std::string& key);
 

@@ -392,8 +392,7 @@ nlohmann::json Trainer::evaluate() {
   if (data.num_classes > desc.num_classes)
     throw RunError("the dataset has " + std::to_string(data.num_classes) + " classes but the model in '" + dir +
                    "' predicts " + std::to_string(desc.num_classes));
-  auto model = task_.build_model(desc.model_name, desc.num_classes);
-  load_exact(*model, load_tensor_dict(dir + "/model.pt"), dir + "/model.pt");
+  auto model = load_checkpoint_network(task_, dir, desc);
   prepare_model_for_compute(*model, device_, channels_last_);
   const int64_t batch = cfg_.get_int_or("Evaluate.batch_size", cfg_.get_int("Train.batch_size"));
   Log::info("Evaluating '" + dir + "' (" + desc.model_name + ") on " + std::to_string(data.val->size()) +
