@@ -123,7 +123,6 @@ struct DistContext::Impl {
   std::vector<at::Tensor> params;
   std::vector<Bucket> buckets;
   std::vector<std::pair<size_t, int64_t>> slot;  // parameter index -> (bucket, offset in its flat buffer)
-  bool hooked = false;
 };
 
 DistContext::DistContext(const DistEnv& env, std::chrono::seconds timeout, torch::Device device)
@@ -196,7 +195,6 @@ void DistContext::attach(torch::nn::Module& module) {
   build_buckets(module);
   for (size_t i = 0; i < impl_->params.size(); ++i)
     impl_->params[i].register_hook([this, i](const at::Tensor& grad) { on_gradient(i, grad); });
-  impl_->hooked = true;
 }
 
 void DistContext::build_buckets(torch::nn::Module& module) {
@@ -239,7 +237,7 @@ void DistContext::on_gradient(size_t index, const at::Tensor& grad) {
 void DistContext::average_gradients(torch::nn::Module& module) {
   const auto start = std::chrono::steady_clock::now();
   torch::NoGradGuard no_grad;
-  if (!impl_->hooked) build_buckets(module);
+  if (impl_->buckets.empty()) build_buckets(module);  // not attached: bucket on the first step, reuse after
   const double scale = 1.0 / env_.world_size;
   for (auto& b : impl_->buckets) {
     if (!b.work) {  // not attached, or parameters that received no gradient this step (zeros stand in)
