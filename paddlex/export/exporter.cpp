@@ -38,12 +38,10 @@ std::string export_model(const Config& cfg, Task& task) {
   weights.emplace_back(kFoldedMarker, torch::ones({1}));
   save_tensor_dict(weights, staged + "/inference.pt");
   write_file_atomic(staged + "/inference.yml", yaml_text(task.inference_config(desc)));
-  YAML::Node source = YAML::LoadFile(dir + "/model.yml");
-  std::map<std::string, double> metrics;
-  if (source["_Attributes"]["eval_metrics"].IsMap())
-    for (const auto& m : source["_Attributes"]["eval_metrics"]) metrics[m.first.as<std::string>()] = m.second.as<double>();
-  write_file_atomic(staged + "/model.yml",
-                    yaml_text(model_yml(desc, task.name(), "Infer", source["completed_epochs"].as<int64_t>(0), metrics)));
+  // The deployment's model.yml is the checkpoint's (epochs, metrics, transforms) with status Infer.
+  YAML::Node infer_yml = YAML::LoadFile(dir + "/model.yml");
+  infer_yml["status"] = "Infer";
+  write_file_atomic(staged + "/model.yml", yaml_text(infer_yml));
   fs::create_directories(fs::path(save_dir).parent_path().empty() ? "." : fs::path(save_dir).parent_path());
   replace_dir_atomic(staged, save_dir);
   Log::info("Exported '" + dir + "' (" + desc.model_name + ", BatchNorm folded) to '" + save_dir + "'");
