@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the engine needs (only those missing) and builds it into build/.
-# usage: scripts/setup.sh [--tests] [--no-build]
+# usage: scripts/setup.sh [--tests] [--bench] [--no-build]
 #   --tests     also install the test-only dependency python3-torch (checks that Python reads our model.pt)
+#   --bench     also install python3-torch and python3-torchvision for the reference loops in ../shared/bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,7 @@ BUILD=1
 for arg in "$@"; do
   case "$arg" in
     --tests) PACKAGES+=(python3-torch) ;;
+    --bench) PACKAGES+=(python3-torch python3-torchvision) ;;
     --no-build) BUILD=0 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac

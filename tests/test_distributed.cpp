@@ -2,6 +2,12 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <future>
 #include <map>
 #include <thread>
 
@@ -143,8 +149,91 @@ TEST(DistContext, MissingPeerTimesOutWithAClearError) {
     paddlex::DistContext dist(env, std::chrono::seconds(2));  // rank 1 never comes
     FAIL() << "rendezvous without the peer succeeded";
   } catch (const paddlex::RunError& e) {
-    EXPECT_NE(std::string(e.what()).find("rendezvous with 2 processes"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("rendezvous of 2 processes at 127.0.0.1:" +
+                                         std::to_string(env.master_port) +
+                                         " failed: rank(s) 1 did not join within Global.dist_timeout=2 s"),
+              std::string::npos) << e.what();
   }
+}
+
+// Rank `stalled` enters one collective fewer than the others and then stays alive without answering (a hung
+// peer); the other rank's collective must time out with an error naming it.
+std::string error_with_stalled_rank(int stalled) {
+  DistEnv env;
+  env.world_size = 2;
+  env.master_port = paddlex::find_free_port();
+  std::promise<std::string> error;
+  std::promise<void> released;
+  auto rank_main = [&](int rank) {
+    DistEnv mine = env;
+    mine.rank = rank;
+    paddlex::DistContext dist(mine, std::chrono::seconds(2));
+    dist.any(false);  // both ranks complete one collective
+    if (rank == stalled) {
+      released.get_future().wait();  // alive, connected, silent
+      return;
+    }
+    try {
+      dist.any(false);
+      error.set_value("");
+    } catch (const paddlex::RunError& e) {
+      error.set_value(e.what());
+    }
+    released.set_value();
+  };
+  std::thread r0(rank_main, 0), r1(rank_main, 1);
+  r0.join();
+  r1.join();
+  return error.get_future().get();
+}
+
+TEST(DistContext, TimedOutCollectiveNamesTheStalledPeer) {
+  for (int stalled : {0, 1}) {
+    const std::string error = error_with_stalled_rank(stalled);
+    const std::string other = std::to_string(1 - stalled);
+    EXPECT_NE(error.find("rank " + other + ": synchronizing failed within Global.dist_timeout=2 s"),
+              std::string::npos) << error;
+    EXPECT_NE(error.find("missing peer: rank " + std::to_string(stalled) + " (1 collective(s) behind)"),
+              std::string::npos) << error;
+  }
+}
+
+TEST(DistContext, PortTakenIsAClearRendezvousError) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  DistEnv env;
+  env.world_size = 2;
+  env.master_port = ntohs(addr.sin_port);
+  try {
+    paddlex::DistContext dist(env, std::chrono::seconds(2));
+    ADD_FAILURE() << "rank 0 hosted the store on a port that is taken";
+  } catch (const paddlex::RunError& e) {
+    EXPECT_NE(std::string(e.what()).find("port " + std::to_string(env.master_port) + " is taken"),
+              std::string::npos) << e.what();
+  }
+  ::close(fd);
+}
+
+TEST(DistContext, UnreachableMasterIsAClearRendezvousError) {
+  DistEnv env;
+  env.world_size = 2;
+  env.rank = 1;
+  env.master_port = paddlex::find_free_port();  // nobody listens there
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    paddlex::DistContext dist(env, std::chrono::seconds(2));
+    ADD_FAILURE() << "rank 1 joined a master that does not exist";
+  } catch (const paddlex::RunError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot reach the master 127.0.0.1:" + std::to_string(env.master_port)),
+              std::string::npos) << e.what();
+  }
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 30.0);
 }
 
 }  // namespace

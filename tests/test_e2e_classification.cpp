@@ -352,20 +352,29 @@ TEST_F(DistributedE2E, SelfLaunchTrainsWritesOnceAndResumesExactly) {
 }
 
 TEST_F(DistributedE2E, LosingARankFailsTheJobWithinTheTimeout) {
-  const std::string log = root_ + "/launcher.log";
-  auto args = two_ranks(output_, {"Train.epochs_iters=50", "Global.dist_timeout=5", "Train.log_interval=1"});
-  const auto start = std::chrono::steady_clock::now();
-  const int pid = spawn_main(args, log);
-  std::string text;
-  for (int i = 0; i < 5000 && (text = read_text(log)).find("[Train] epoch 1") == std::string::npos; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  const auto at = text.find("rank 1: pid ");
-  ASSERT_NE(at, std::string::npos) << text;
-  kill(std::stoi(text.substr(at + 12)), SIGKILL);
-  EXPECT_EQ(wait_exit_code(pid), 1);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_LT(seconds, 40.0);
-  EXPECT_NE(read_text(log).find("failed with exit code"), std::string::npos) << read_text(log);
+  // Rank 1 is an ordinary peer; rank 0 also hosts the rendezvous store.
+  for (int victim : {1, 0}) {
+    const std::string output = output_ + "_lose" + std::to_string(victim), log = output + ".log";
+    auto args = two_ranks(output, {"Train.epochs_iters=50", "Global.dist_timeout=5", "Train.log_interval=1"});
+    const auto start = std::chrono::steady_clock::now();
+    const int pid = spawn_main(args, log);
+    std::string text;
+    for (int i = 0; i < 5000 && (text = read_text(log)).find("[Train] epoch 1") == std::string::npos; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    const std::string victim_pid = "rank " + std::to_string(victim) + ": pid ";
+    const auto at = text.find(victim_pid);
+    ASSERT_NE(at, std::string::npos) << text;
+    kill(std::stoi(text.substr(at + victim_pid.size())), SIGKILL);
+    EXPECT_EQ(wait_exit_code(pid), 1);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_LT(seconds, 40.0);
+    EXPECT_NE(read_text(log).find("rank " + std::to_string(victim) + " failed with exit code"), std::string::npos)
+        << read_text(log);
+    // The survivor names the rank it lost.
+    const std::string survivor_log =
+        read_text(output + "/distributed_train_logs/rank_" + std::to_string(1 - victim) + ".log");
+    EXPECT_NE(survivor_log.find("missing peer: rank " + std::to_string(victim)), std::string::npos) << survivor_log;
+  }
 }
 
 }  // namespace

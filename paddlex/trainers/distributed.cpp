@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <sstream>
+#include <thread>
 
 #include "paddlex/core/errors.h"
 
@@ -123,23 +124,46 @@ struct DistContext::Impl {
   std::vector<at::Tensor> params;
   std::vector<Bucket> buckets;
   std::vector<std::pair<size_t, int64_t>> slot;  // parameter index -> (bucket, offset in its flat buffer)
+  at::Tensor inverse_world_size;                 // 1 / world size, a scalar tensor for mul_out
 };
+
+namespace {
+std::string joined_key(int rank) { return "paddlex/joined/" + std::to_string(rank); }
+
+// A failed TCPStore start, in the user's terms.
+RunError store_error(const DistEnv& env, std::chrono::seconds timeout, const std::string& cause) {
+  const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
+  const std::string rank = "rank " + std::to_string(env.rank) + ": ";
+  if (cause.find("Address already in use") != std::string::npos)
+    return RunError(rank + "cannot host the rendezvous at " + where + ": port " + std::to_string(env.master_port) +
+                    " is taken on this host (set MASTER_PORT to a free port)");
+  if (env.rank != 0)
+    return RunError(rank + "cannot reach the master " + where + " within Global.dist_timeout=" +
+                    std::to_string(timeout.count()) + " s (is rank 0 running there, and are MASTER_ADDR and " +
+                    "MASTER_PORT right?): " + first_line(cause));
+  return RunError(rank + "rendezvous at " + where + " failed: " + first_line(cause));
+}
+}  // namespace
 
 DistContext::DistContext(const DistEnv& env, std::chrono::seconds timeout, torch::Device device)
     : env_(env), timeout_(timeout), impl_(std::make_unique<Impl>()) {
-  const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
-  auto bind = [this](auto group) {
-    impl_->allreduce = [group](std::vector<at::Tensor>& t) { return group->allreduce(t); };
-    impl_->broadcast = [group](std::vector<at::Tensor>& t) { return group->broadcast(t); };
-  };
   try {
     c10d::TCPStoreOptions store_options;
     store_options.port = static_cast<uint16_t>(env.master_port);
     store_options.isServer = env.rank == 0;
     store_options.numWorkers = env.world_size;
-    store_options.waitWorkers = true;
+    store_options.waitWorkers = false;  // join() below waits, and names the ranks that never come
     store_options.timeout = timeout;
     impl_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, store_options);
+  } catch (const std::exception& e) {
+    throw store_error(env, timeout, e.what());
+  }
+  join();
+  auto bind = [this](auto group) {
+    impl_->allreduce = [group](std::vector<at::Tensor>& t) { return group->allreduce(t); };
+    impl_->broadcast = [group](std::vector<at::Tensor>& t) { return group->broadcast(t); };
+  };
+  try {
     if (device.is_cuda()) {
 #ifdef USE_C10D_NCCL
       auto options = c10d::ProcessGroupNCCL::Options::create();
@@ -158,25 +182,96 @@ DistContext::DistContext(const DistEnv& env, std::chrono::seconds timeout, torch
   } catch (const RunError&) {
     throw;
   } catch (const std::exception& e) {
-    throw RunError("rank " + std::to_string(env.rank) + ": rendezvous with " + std::to_string(env.world_size) +
-                   " processes at " + where + " failed (port taken, master unreachable, or a peer missing for " +
-                   std::to_string(timeout.count()) + " s): " + first_line(e.what()));
+    throw RunError("rank " + std::to_string(env.rank) + ": connecting the " + std::to_string(env.world_size) +
+                   " processes of the group failed: " + first_line(e.what()));
+  }
+}
+
+void DistContext::join() {
+  std::vector<std::string> everyone;
+  for (int r = 0; r < env_.world_size; ++r) everyone.push_back(joined_key(r));
+  try {
+    impl_->store->set(joined_key(env_.rank), std::vector<uint8_t>{1});
+    impl_->store->wait(everyone, timeout_);
+  } catch (const std::exception& e) {
+    std::string missing;
+    try {
+      for (int r = 0; r < env_.world_size; ++r)
+        if (!impl_->store->check({joined_key(r)})) missing += (missing.empty() ? "" : ", ") + std::to_string(r);
+    } catch (const std::exception&) {
+      missing = "0 (the master)";
+    }
+    throw RunError("rank " + std::to_string(env_.rank) + ": rendezvous of " + std::to_string(env_.world_size) +
+                   " processes at " + env_.master_addr + ":" + std::to_string(env_.master_port) + " failed: " +
+                   (missing.empty() ? first_line(e.what())
+                                    : "rank(s) " + missing + " did not join within Global.dist_timeout=" +
+                                          std::to_string(timeout_.count()) + " s"));
   }
 }
 
 DistContext::~DistContext() = default;
 
 namespace {
-// Waits for a collective; a lost or stalled peer becomes a RunError after the process group's timeout.
-void wait_for(const c10::intrusive_ptr<c10d::Work>& work, int rank, const char* what, std::chrono::seconds timeout) {
+std::string progress_key(int rank) { return "paddlex/progress/" + std::to_string(rank); }
+std::string failed_key(int rank) { return "paddlex/failed/" + std::to_string(rank); }
+// How long a rank whose collective failed waits for its peers to report the same failure.
+constexpr std::chrono::seconds kFailureGrace{2};
+}  // namespace
+
+void DistContext::mark_progress() {
+  if (progress_marked_) return;
+  progress_marked_ = true;
+  ++progress_;
+  const std::string count = std::to_string(progress_);
+  try {
+    impl_->store->set(progress_key(env_.rank), std::vector<uint8_t>(count.begin(), count.end()));
+  } catch (const std::exception&) {
+    // The store's host is gone: the collective fails too, and the diagnosis says so.
+  }
+}
+
+std::string DistContext::missing_peers() {
+  try {
+    impl_->store->setTimeout(std::chrono::seconds(2));
+    // Ranks alive in this collective fail too and say so here; give them a moment before naming the silent.
+    impl_->store->set(failed_key(env_.rank), std::vector<uint8_t>{1});
+    const auto deadline = std::chrono::steady_clock::now() + std::min<std::chrono::seconds>(timeout_, kFailureGrace);
+    std::string missing;
+    for (int r = 0; r < env_.world_size; ++r) {
+      if (r == env_.rank) continue;
+      int64_t reached = 0;
+      if (impl_->store->check({progress_key(r)})) {
+        const auto value = impl_->store->get(progress_key(r));
+        reached = std::stoll(std::string(value.begin(), value.end()));
+      }
+      std::string why;
+      if (reached < progress_) {
+        why = std::to_string(progress_ - reached) + " collective(s) behind";
+      } else {
+        while (!impl_->store->check({failed_key(r)}) && std::chrono::steady_clock::now() < deadline)
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        if (!impl_->store->check({failed_key(r)})) why = "stopped answering during this collective";
+      }
+      if (!why.empty()) missing += (missing.empty() ? "" : ", ") + std::string("rank ") + std::to_string(r) + " (" + why + ")";
+    }
+    if (missing.empty()) return "every peer reached this collective and saw it fail";
+    return "missing peer: " + missing;
+  } catch (const std::exception&) {
+    return "missing peer: rank 0, whose rendezvous store at " + env_.master_addr + ":" +
+           std::to_string(env_.master_port) + " no longer answers";
+  }
+}
+
+void DistContext::wait(const c10::intrusive_ptr<c10d::Work>& work, const char* what) {
   try {
     work->wait();
   } catch (const std::exception& e) {
-    throw RunError("rank " + std::to_string(rank) + ": " + what + " failed, a peer process is gone or did not answer "
-                   "within Global.dist_timeout=" + std::to_string(timeout.count()) + " s: " + first_line(e.what()));
+    throw RunError("rank " + std::to_string(env_.rank) + ": " + what + " failed within Global.dist_timeout=" +
+                   std::to_string(timeout_.count()) + " s; " + missing_peers() + " [" + first_line(e.what()) + "]");
   }
 }
-}  // namespace
+
+void DistContext::complete_collective() { progress_marked_ = false; }
 
 void DistContext::broadcast_module(torch::nn::Module& module) {
   torch::NoGradGuard no_grad;
@@ -186,7 +281,9 @@ void DistContext::broadcast_module(torch::nn::Module& module) {
   for (auto& t : tensors) {
     // Gloo broadcasts contiguous tensors; channels_last parameters go through a contiguous copy.
     std::vector<at::Tensor> one{t.is_contiguous() ? t : t.contiguous()};
-    wait_for(impl_->broadcast(one), env_.rank, "broadcasting the initial weights", timeout_);
+    mark_progress();
+    wait(impl_->broadcast(one), "broadcasting the initial weights");
+    complete_collective();
     if (!one[0].is_same(t)) t.copy_(one[0]);
   }
 }
@@ -216,6 +313,7 @@ void DistContext::build_buckets(torch::nn::Module& module) {
     b.numel += p.numel();
     bytes += static_cast<int64_t>(p.nbytes());
   }
+  impl_->inverse_world_size = torch::scalar_tensor(1.0 / env_.world_size, impl_->params.front().options());
   for (auto& b : impl_->buckets) {
     b.flat = torch::zeros({b.numel}, impl_->params.front().options());
     b.io = {b.flat};
@@ -223,11 +321,30 @@ void DistContext::build_buckets(torch::nn::Module& module) {
   }
 }
 
-void DistContext::on_gradient(size_t index, const at::Tensor& grad) {
+at::Tensor DistContext::slot_view(size_t index) const {
   const auto [bucket_index, offset] = impl_->slot[index];
-  Bucket& b = impl_->buckets[bucket_index];
+  const at::Tensor& flat = impl_->buckets[bucket_index].flat;
+  const at::Tensor& p = impl_->params[index];
+  // Shares the bucket's memory without being an autograd view (Optimizer::zero_grad detaches gradients in
+  // place, which views refuse), with the parameter's own strides (channels_last included) so that copies in
+  // are straight, not permuting.
+  at::Tensor alias = at::empty({0}, flat.options());
+  alias.set_(flat.storage(), flat.storage_offset() + offset, p.sizes(), p.strides());
+  return alias;
+}
+
+void DistContext::on_gradient(size_t index, const at::Tensor& grad) {
+  Bucket& b = impl_->buckets[impl_->slot[index].first];
   torch::NoGradGuard no_grad;
-  b.flat.narrow(0, offset, grad.numel()).view(grad.sizes()).copy_(grad);
+  mark_progress();
+  // Pre-dividing by the world size as the gradient lands makes the all-reduced sum the average: one pass
+  // over the gradient instead of a copy here and a scaling after the all-reduce.
+  at::Tensor slot = slot_view(index);
+  at::mul_out(slot, grad, impl_->inverse_world_size);
+  // A .grad still sharing the bucket (zeroed, not reset, since the last step) would have this gradient added
+  // into the memory just written: drop it, so that backward stores the gradient afresh.
+  at::Tensor& current = impl_->params[index].mutable_grad();
+  if (current.defined() && current.storage().is_alias_of(b.flat.storage())) current.reset();
   if (!b.filled[index]) {
     b.filled[index] = true;
     if (++b.ready == b.params.size()) b.work = impl_->allreduce(b.io);
@@ -238,42 +355,37 @@ void DistContext::average_gradients(torch::nn::Module& module) {
   const auto start = std::chrono::steady_clock::now();
   torch::NoGradGuard no_grad;
   if (impl_->buckets.empty()) build_buckets(module);  // not attached: bucket on the first step, reuse after
-  const double scale = 1.0 / env_.world_size;
+  mark_progress();
   for (auto& b : impl_->buckets) {
     if (!b.work) {  // not attached, or parameters that received no gradient this step (zeros stand in)
       for (size_t k : b.params) {
         if (b.filled[k]) continue;
-        const at::Tensor& p = impl_->params[k];
-        at::Tensor slot = b.flat.narrow(0, impl_->slot[k].second, p.numel()).view(p.sizes());
-        if (p.grad().defined()) {
-          slot.copy_(p.grad());
+        at::Tensor slot = slot_view(k);
+        const at::Tensor& grad = impl_->params[k].grad();
+        if (grad.defined()) {
+          at::mul_out(slot, grad, impl_->inverse_world_size);
         } else {
           slot.zero_();
         }
       }
       b.work = impl_->allreduce(b.io);
     }
-    wait_for(b.work, env_.rank, "all-reducing gradients", timeout_);
-    b.flat.mul_(scale);
-    for (size_t k : b.params) {
-      at::Tensor& p = impl_->params[k];
-      at::Tensor averaged = b.flat.narrow(0, impl_->slot[k].second, p.numel()).view(p.sizes());
-      if (p.grad().defined()) {
-        p.mutable_grad().copy_(averaged);
-      } else {
-        p.mutable_grad() = averaged.clone();
-      }
-    }
+    wait(b.work, "all-reducing gradients");
+    // The bucket now holds the averages: the gradients become views of it, with no copy back.
+    for (size_t k : b.params) impl_->params[k].mutable_grad() = slot_view(k);
     b.work.reset();
     b.ready = 0;
     std::fill(b.filled.begin(), b.filled.end(), false);
   }
+  complete_collective();
   sync_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 std::vector<double> DistContext::broadcast_values(std::vector<double> values) {
   std::vector<at::Tensor> t{torch::tensor(values, torch::kDouble).to(impl_->device)};
-  wait_for(impl_->broadcast(t), env_.rank, "broadcasting metrics", timeout_);
+  mark_progress();
+  wait(impl_->broadcast(t), "broadcasting metrics");
+  complete_collective();
   const at::Tensor result = t[0].cpu();
   auto acc = result.accessor<double, 1>();
   for (size_t i = 0; i < values.size(); ++i) values[i] = acc[static_cast<int64_t>(i)];
@@ -282,7 +394,9 @@ std::vector<double> DistContext::broadcast_values(std::vector<double> values) {
 
 bool DistContext::any(bool flag) {
   std::vector<at::Tensor> t{torch::full({1}, flag ? 1.0f : 0.0f, torch::TensorOptions().device(impl_->device))};
-  wait_for(impl_->allreduce(t), env_.rank, "synchronizing", timeout_);
+  mark_progress();
+  wait(impl_->allreduce(t), "synchronizing");
+  complete_collective();
   return t[0].item<float>() > 0.0f;
 }
 

@@ -8,6 +8,10 @@
 #include <memory>
 #include <string>
 
+namespace c10d {
+class Work;
+}
+
 namespace paddlex {
 
 // Where this process sits in a distributed job.
@@ -50,8 +54,10 @@ class DistContext {
   // Hooks the parameters of `module` so that each bucket's all-reduce starts during backward as soon as all of
   // its gradients exist (communication overlaps the rest of backward, as in PyTorch's DDP).
   void attach(torch::nn::Module& module);
-  // Completes the step's all-reduces (starting those the hooks did not) and stores the gradients summed over
-  // the ranks and divided by the world size in every parameter's .grad.
+  // Completes the step's all-reduces (starting those the hooks did not) and makes every parameter's .grad the
+  // gradients summed over the ranks and divided by the world size. The .grad tensors are views of the buckets
+  // until the next backward overwrites them: reset them to undefined before each backward (TrainStep does),
+  // never accumulate into them.
   void average_gradients(torch::nn::Module& module);
   // Wall time spent in average_gradients so far (the data-parallel overhead of the step).
   double gradient_sync_seconds() const { return sync_seconds_; }
@@ -63,13 +69,24 @@ class DistContext {
  private:
   struct Bucket;
   struct Impl;
+  void join();  // waits until every rank has reached the store; names those that never do
   void build_buckets(torch::nn::Module& module);
   void on_gradient(size_t index, const at::Tensor& grad);
+  at::Tensor slot_view(size_t index) const;  // parameter `index`'s place in its bucket, shaped like it
+  // Publishes in the store how many collectives this rank has entered, so that a rank whose collective fails
+  // can name the peers that never arrived (missing_peers).
+  void mark_progress();
+  void complete_collective();
+  std::string missing_peers();
+  // Waits for a collective; a lost or stalled peer becomes a RunError naming it after Global.dist_timeout.
+  void wait(const c10::intrusive_ptr<c10d::Work>& work, const char* what);
 
   DistEnv env_;
   std::chrono::seconds timeout_;
   std::unique_ptr<Impl> impl_;
   double sync_seconds_ = 0.0;
+  int64_t progress_ = 0;          // collectives entered
+  bool progress_marked_ = false;  // the current collective is already counted (hooks start it in backward)
 };
 
 }  // namespace paddlex

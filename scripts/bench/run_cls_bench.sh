@@ -7,13 +7,13 @@
 # usage: scripts/bench/run_cls_bench.sh [DATASET_DIR] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+scripts/setup.sh --bench   # builds too: the bench binary and the reference loops' torchvision
 DATA=${1:-../shared/datasets/cls_photos_bench}
 ROUNDS=${2:-2}
 REF=../shared/bench/torch_train_files.py
 EPOCHS=3          # torch_train_files.py: 3 epochs of 12 steps (394 images, batch 32), the first 2 steps untimed
 STEPS=34
 WORKERS=${WORKERS:-1}
-[ -x build/bench_cls_train ] || cmake --build build --target bench_cls_train
 for round in $(seq "$ROUNDS"); do
   for pair in "MobileNetV3_small_x1_0 mobilenet_v3_small" "ResNet18 resnet18"; do
     set -- $pair

@@ -4,6 +4,7 @@
 # usage: scripts/bench/run_ddp_bench.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+scripts/setup.sh --bench   # builds too: the bench binary and the reference loops' torchvision
 ROUNDS=${1:-1}
 DATA=../shared/datasets/cls_photos_bench   # only its size and classes matter: the data is synthetic
 REF=../shared/bench/torch_ddp_baseline.py
