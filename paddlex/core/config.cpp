@@ -10,14 +10,10 @@
 #include "paddlex/core/errors.h"
 #include "paddlex/core/files.h"
 #include "paddlex/core/logging.h"
+#include "paddlex/core/text.h"
 
 namespace paddlex {
 namespace {
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -144,7 +140,7 @@ std::string nearest_key(const std::string& key) {
   for (const auto& s : config_schema()) {
     for (size_t dot = s.key.find('.'); ; dot = s.key.find('.', dot + 1)) {
       const std::string candidate = s.key.substr(0, dot);
-      size_t d = edit_distance(lower(key), lower(candidate));
+      size_t d = edit_distance(ascii_lower(key), ascii_lower(candidate));
       if (d < best_d) best_d = d, best = candidate;
       if (dot == std::string::npos) break;
     }

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "paddlex/core/errors.h"
+#include "paddlex/core/text.h"
 
 namespace paddlex {
 namespace {
@@ -134,7 +135,8 @@ std::string joined_key(int rank) { return "paddlex/joined/" + std::to_string(ran
 RunError store_error(const DistEnv& env, std::chrono::seconds timeout, const std::string& cause) {
   const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
   const std::string rank = "rank " + std::to_string(env.rank) + ": ";
-  if (cause.find("Address already in use") != std::string::npos)
+  // LibTorch 1.13 says "Address already in use"; 2.x's libuv store "EADDRINUSE ... address already in use".
+  if (ascii_lower(cause).find("address already in use") != std::string::npos)
     return RunError(rank + "cannot host the rendezvous at " + where + ": port " + std::to_string(env.master_port) +
                     " is taken on this host (set MASTER_PORT to a free port)");
   if (env.rank != 0)
@@ -235,7 +237,7 @@ std::string DistContext::missing_peers() {
     impl_->store->setTimeout(std::chrono::seconds(2));
     // Ranks alive in this collective fail too and say so here; give them a moment before naming the silent.
     impl_->store->set(failed_key(env_.rank), std::vector<uint8_t>{1});
-    const auto deadline = std::chrono::steady_clock::now() + std::min<std::chrono::seconds>(timeout_, kFailureGrace);
+    const auto deadline = std::chrono::steady_clock::now() + std::min(timeout_, kFailureGrace);
     std::string missing;
     for (int r = 0; r < env_.world_size; ++r) {
       if (r == env_.rank) continue;
@@ -252,7 +254,8 @@ std::string DistContext::missing_peers() {
           std::this_thread::sleep_for(std::chrono::milliseconds(50));
         if (!impl_->store->check({failed_key(r)})) why = "stopped answering during this collective";
       }
-      if (!why.empty()) missing += (missing.empty() ? "" : ", ") + std::string("rank ") + std::to_string(r) + " (" + why + ")";
+      if (!why.empty())
+        missing += (missing.empty() ? "" : ", ") + std::string("rank ") + std::to_string(r) + " (" + why + ")";
     }
     if (missing.empty()) return "every peer reached this collective and saw it fail";
     return "missing peer: " + missing;
@@ -278,14 +281,14 @@ void DistContext::broadcast_module(torch::nn::Module& module) {
   std::vector<at::Tensor> tensors;
   for (auto& p : module.parameters()) tensors.push_back(p);
   for (auto& b : module.buffers()) tensors.push_back(b);
+  mark_progress();
   for (auto& t : tensors) {
     // Gloo broadcasts contiguous tensors; channels_last parameters go through a contiguous copy.
     std::vector<at::Tensor> one{t.is_contiguous() ? t : t.contiguous()};
-    mark_progress();
     wait(impl_->broadcast(one), "broadcasting the initial weights");
-    complete_collective();
     if (!one[0].is_same(t)) t.copy_(one[0]);
   }
+  complete_collective();
 }
 
 void DistContext::attach(torch::nn::Module& module) {

@@ -12,6 +12,7 @@
 #include "paddlex/core/errors.h"
 #include "paddlex/core/files.h"
 #include "paddlex/core/logging.h"
+#include "paddlex/core/text.h"
 #include "paddlex/datasets/cls_dataset.h"
 #include "paddlex/datasets/image_io.h"
 #include "paddlex/modules/image_classification/cls_preprocess.h"
@@ -23,8 +24,7 @@ namespace paddlex::cls {
 namespace {
 
 bool is_image_file(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  const std::string ext = ascii_lower(p.extension().string());
   for (const char* e : {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
     if (ext == e) return true;
   return false;
