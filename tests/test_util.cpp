@@ -28,7 +28,10 @@ std::string shell_quote(const std::string& s) {
 
 RunResult run_main(const std::vector<std::string>& args) {
   std::string cmd = shell_quote(PADDLEX_MAIN_BINARY);
-  for (const auto& a : args) cmd += " " + shell_quote(a);
+  for (const auto& a : args) {
+    cmd += ' ';
+    cmd += shell_quote(a);
+  }
   cmd += " 2>&1";
   RunResult r;
   FILE* pipe = popen(cmd.c_str(), "r");

@@ -23,7 +23,9 @@ std::string timestamp() {
 
 void Log::write(const std::string& level, const std::string& msg) {
   std::lock_guard<std::mutex> lock(g_mutex);
-  std::string line = "[" + timestamp() + "] " + level + msg;
+  // Appended rather than "[" + timestamp(): GCC 12 warns falsely (-Wstringop-overflow) on literal + rvalue.
+  std::string line = "[";
+  line += timestamp() + "] " + level + msg;
   (level.empty() ? std::cout : std::cerr) << line << std::endl;
   if (g_file.is_open()) g_file << line << std::endl;
 }
