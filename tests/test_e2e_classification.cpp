@@ -334,7 +334,8 @@ TEST_F(DistributedE2E, SelfLaunchTrainsWritesOnceAndResumesExactly) {
     EXPECT_NE(log.find("[Eval] epoch 2"), std::string::npos) << "rank " << r << ":\n" << log;
   }
   // 24 training images over 2 ranks at batch 8: each rank steps over its 12 in one full batch.
-  EXPECT_NE(full.output.find("1 iterations per epoch"), std::string::npos) << full.output;
+  EXPECT_NE(full.output.find("1 iteration per epoch, 2 epochs, device cpu"), std::string::npos) << full.output;
+  EXPECT_NE(full.output.find(" per process, 2 processes"), std::string::npos) << full.output;
 
   const std::string resumed = root_ + "/resumed";
   auto again = run_main(two_ranks(resumed, {"Train.resume_path=" + output_ + "/epoch_1"}));
@@ -349,6 +350,32 @@ TEST_F(DistributedE2E, SelfLaunchTrainsWritesOnceAndResumesExactly) {
                                "Train.resume_any_world_size=True"});
   EXPECT_EQ(allowed.exit_code, 0) << allowed.output;
   EXPECT_NE(allowed.output.find("not exactly"), std::string::npos);
+}
+
+// Ctrl-C / SIGTERM to the launcher reaches every rank: they stop at the same step, rank 0 checkpoints, the job
+// says it was stopped (not that a rank failed), and resuming with two ranks ends bit-identical to an
+// uninterrupted two-rank run.
+TEST_F(DistributedE2E, SignalToTheLauncherStopsEveryRankAndResumesExactly) {
+  const std::vector<std::string> common = {"Train.batch_size=2", "Train.log_interval=1"};
+  auto full = run_main(two_ranks(root_ + "/full", common));
+  ASSERT_EQ(full.exit_code, 0) << full.output;
+
+  const std::string log = root_ + "/stopped.log";
+  const int pid = spawn_main(two_ranks(output_, common), log);
+  for (int i = 0; i < 5000 && read_text(log).find("Training PP-LCNet") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  kill(pid, SIGTERM);
+  ASSERT_EQ(wait_exit_code(pid), 1) << read_text(log);
+  const std::string stopped = read_text(log);
+  EXPECT_NE(stopped.find("checkpoint saved in"), std::string::npos) << stopped;
+  EXPECT_NE(stopped.find("stopped by signal 15 (rank exit codes 1, 1)"), std::string::npos) << stopped;
+  EXPECT_EQ(stopped.find("failed with exit code"), std::string::npos) << stopped;
+
+  auto resume = common;
+  resume.push_back("Train.resume_path=auto");
+  auto resumed = run_main(two_ranks(output_, resume));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  expect_same_tensors(root_ + "/full/latest/model.pt", output_ + "/latest/model.pt");
 }
 
 TEST_F(DistributedE2E, LosingARankFailsTheJobWithinTheTimeout) {

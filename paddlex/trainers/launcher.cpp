@@ -127,6 +127,13 @@ void launch_local_ranks(const std::vector<std::string>& args, int nprocs, const 
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   for (auto& t : pumps) t.join();
+  if (forwarded) {
+    // The ranks stopped because we asked them to; rank 0 has printed where its checkpoint is.
+    std::string codes;
+    for (const auto& c : children) codes += (codes.empty() ? "" : ", ") + std::to_string(c.exit_code);
+    throw RunError("stopped by signal " + std::to_string(stop_signal_number()) + " (rank exit codes " + codes +
+                   "); rank 0's message above names the checkpoint to resume from");
+  }
   if (first_failed >= 0) {
     const Child& c = children[static_cast<size_t>(first_failed)];
     throw RunError("rank " + std::to_string(first_failed) + " failed with exit code " + std::to_string(c.exit_code) +

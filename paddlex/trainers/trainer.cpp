@@ -11,8 +11,9 @@
 #include "paddlex/core/files.h"
 #include "paddlex/core/logging.h"
 #include "paddlex/core/stop_signal.h"
-#include "paddlex/trainers/lr_schedule.h"
+#include "paddlex/core/text.h"
 #include "paddlex/trainers/distributed.h"
+#include "paddlex/trainers/lr_schedule.h"
 #include "paddlex/trainers/optimizer.h"
 #include "paddlex/trainers/train_step.h"
 
@@ -173,7 +174,7 @@ void Trainer::restore_checkpoint(const std::string& dir, const ModelDescription&
     Log::warn("resuming although " + what + ": training continues, but not exactly");
   }
   if (saved.num_threads != state.num_threads)
-    Log::warn("resuming with " + std::to_string(state.num_threads) + " threads instead of " +
+    Log::warn("resuming with " + count(state.num_threads, "thread") + " instead of " +
               std::to_string(saved.num_threads) + ": training continues, but not bit-exactly");
   load_exact(model, load_tensor_dict(dir + "/model.pt"), dir + "/model.pt");
   load_optimizer(optimizer, dir + "/optimizer.pt");
@@ -293,10 +294,11 @@ void Trainer::train() {
   }
 
   const int64_t epochs = cfg_.get_int("Train.epochs_iters");
-  Log::info("Training " + description.model_name + " (" + std::to_string(description.num_classes) +
-            " classes) on " + std::to_string(data.train->size()) + " images, " + std::to_string(steps_per_epoch) +
-            " iterations per epoch, " + std::to_string(epochs) + " epochs, device " + device_.str() + ", " +
-            std::to_string(at::get_num_threads()) + " threads");
+  Log::info("Training " + description.model_name + " (" + count(description.num_classes, "class") + ") on " +
+            count(static_cast<int64_t>(data.train->size()), "image") + ", " + count(steps_per_epoch, "iteration") +
+            " per epoch, " + count(epochs, "epoch") + ", device " + device_.str() + ", " +
+            count(at::get_num_threads(), "thread") +
+            (dist_ ? " per process, " + count(dist_->world_size(), "process") : ""));
   const int64_t log_interval = cfg_.get_int("Train.log_interval");
   const int64_t eval_interval = cfg_.get_int("Train.eval_interval");
   const int64_t eval_batch = cfg_.get_int_or("Evaluate.batch_size", batch_size);
