@@ -45,6 +45,16 @@ class ClassificationE2E : public ::testing::Test {
   RunResult run(const std::string& mode, const std::vector<std::string>& overrides = {}) {
     return run_main(with(base_args(dataset_, output_, mode), overrides));
   }
+  // Starts `main`, sends SIGTERM as soon as training begins (so the stop lands mid-epoch) and returns what it
+  // printed; the run must end with exit code 1.
+  std::string stop_with_sigterm(const std::vector<std::string>& args) {
+    const std::string log = root_ + "/stopped.log";
+    const int pid = spawn_main(args, log);
+    wait_for_text(log, "Training PP-LCNet");
+    kill(pid, SIGTERM);
+    EXPECT_EQ(wait_exit_code(pid), 1);
+    return read_text(log);
+  }
   TempDir temp_{"e2e"};
   std::string root_, dataset_, output_;
 };
@@ -167,14 +177,7 @@ TEST_F(ClassificationE2E, SignalStopsWithACheckpointAndResumeIsExact) {
   auto full = run_main(with(base_args(dataset_, root_ + "/full", "train"), common));
   ASSERT_EQ(full.exit_code, 0) << full.output;
 
-  const std::string log = root_ + "/stopped.log";
-  const int pid = spawn_main(with(base_args(dataset_, output_, "train"), common), log);
-  // Signal as soon as training starts: the stop lands after the first step or two, mid-epoch.
-  for (int i = 0; i < 3000 && read_text(log).find("Training PP-LCNet") == std::string::npos; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  kill(pid, SIGTERM);
-  ASSERT_EQ(wait_exit_code(pid), 1) << read_text(log);
-  const std::string stopped = read_text(log);
+  const std::string stopped = stop_with_sigterm(with(base_args(dataset_, output_, "train"), common));
   EXPECT_NE(stopped.find("stopped by signal 15 at epoch 1, iteration"), std::string::npos) << stopped;
   auto state = read_json(output_ + "/latest/state.json");
   EXPECT_EQ(state["completed_epochs"], 0);
@@ -360,13 +363,7 @@ TEST_F(DistributedE2E, SignalToTheLauncherStopsEveryRankAndResumesExactly) {
   auto full = run_main(two_ranks(root_ + "/full", common));
   ASSERT_EQ(full.exit_code, 0) << full.output;
 
-  const std::string log = root_ + "/stopped.log";
-  const int pid = spawn_main(two_ranks(output_, common), log);
-  for (int i = 0; i < 5000 && read_text(log).find("Training PP-LCNet") == std::string::npos; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  kill(pid, SIGTERM);
-  ASSERT_EQ(wait_exit_code(pid), 1) << read_text(log);
-  const std::string stopped = read_text(log);
+  const std::string stopped = stop_with_sigterm(two_ranks(output_, common));
   EXPECT_NE(stopped.find("checkpoint saved in"), std::string::npos) << stopped;
   EXPECT_NE(stopped.find("stopped by signal 15 (rank exit codes 1, 1)"), std::string::npos) << stopped;
   EXPECT_EQ(stopped.find("failed with exit code"), std::string::npos) << stopped;
@@ -385,9 +382,7 @@ TEST_F(DistributedE2E, LosingARankFailsTheJobWithinTheTimeout) {
     auto args = two_ranks(output, {"Train.epochs_iters=50", "Global.dist_timeout=5", "Train.log_interval=1"});
     const auto start = std::chrono::steady_clock::now();
     const int pid = spawn_main(args, log);
-    std::string text;
-    for (int i = 0; i < 5000 && (text = read_text(log)).find("[Train] epoch 1") == std::string::npos; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    const std::string text = wait_for_text(log, "[Train] epoch 1");
     const std::string victim_pid = "rank " + std::to_string(victim) + ": pid ";
     const auto at = text.find(victim_pid);
     ASSERT_NE(at, std::string::npos) << text;

@@ -47,6 +47,8 @@ std::string make_cls_dataset(const std::string& dir, int classes, int per_class_
 
 nlohmann::json read_json(const std::string& path);
 std::string read_text(const std::string& path);
+// Polls the file at `path` (e.g. a spawned run's log) until it contains `part` or 10 s pass; returns its text.
+std::string wait_for_text(const std::string& path, const std::string& part);
 
 // Common arguments: the PP-LCNet_x0_25 config, a small input size, the dataset and output dirs.
 std::vector<std::string> base_args(const std::string& dataset, const std::string& output, const std::string& mode);
