@@ -94,6 +94,7 @@ void launch_local_ranks(const std::vector<std::string>& args, int nprocs, const 
   }
   int first_failed = -1;
   bool forwarded = false, terminated = false;
+  bool failed_unasked = false;  // a rank failed before anyone asked the job to stop
   auto failure_time = std::chrono::steady_clock::now();
   const auto grace = timeout + std::chrono::seconds(30);
   for (int running = nprocs; running > 0;) {
@@ -109,6 +110,7 @@ void launch_local_ranks(const std::vector<std::string>& args, int nprocs, const 
         if (c.exit_code != 0 && first_failed < 0) {
           first_failed = static_cast<int>(r);
           failure_time = std::chrono::steady_clock::now();
+          failed_unasked = !stop_requested();
         }
       }
       continue;
@@ -127,8 +129,8 @@ void launch_local_ranks(const std::vector<std::string>& args, int nprocs, const 
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   for (auto& t : pumps) t.join();
-  if (forwarded) {
-    // The ranks stopped because we asked them to; rank 0 has printed where its checkpoint is.
+  if (first_failed >= 0 && stop_requested() && !failed_unasked) {
+    // The ranks stopped because they were asked to; rank 0 has printed where its checkpoint is.
     std::string codes;
     for (const auto& c : children) codes += (codes.empty() ? "" : ", ") + std::to_string(c.exit_code);
     throw RunError("stopped by signal " + std::to_string(stop_signal_number()) + " (rank exit codes " + codes +
