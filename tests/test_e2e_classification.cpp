@@ -52,8 +52,10 @@ class ClassificationE2E : public ::testing::Test {
     const int pid = spawn_main(args, log);
     wait_for_text(log, "Training PP-LCNet");
     kill(pid, SIGTERM);
-    EXPECT_EQ(wait_exit_code(pid), 1);
-    return read_text(log);
+    const int exit_code = wait_exit_code(pid);
+    const std::string text = read_text(log);
+    EXPECT_EQ(exit_code, 1) << text;
+    return text;
   }
   TempDir temp_{"e2e"};
   std::string root_, dataset_, output_;
