@@ -28,7 +28,7 @@ void print_help() {
     for (const auto& m : task->model_names()) std::cout << " " << m;
     std::cout << "\n";
   }
-  std::cout << "\nConfig keys:\n" << paddlex::config_help_text();
+  std::cout << "\nConfig keys:\n" << paddlex::config_help_text(paddlex::documented_key_groups());
 }
 
 }  // namespace
@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
         return 0;
       }
       if (arg == "--config-doc") {
-        std::cout << paddlex::config_markdown();
+        std::cout << paddlex::config_markdown(paddlex::documented_key_groups());
         return 0;
       }
       if ((arg == "-c" || arg == "-o") && i + 1 >= argc)
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
       }
     }
     if (config_path.empty()) throw paddlex::ConfigError("no config file given (-c <config.yaml>); see main --help");
-    paddlex::Config cfg = paddlex::Config::load(config_path, overrides);
+    paddlex::Config cfg = paddlex::Config::load(config_path, overrides, paddlex::schema_for_model);
     paddlex::run_mode(cfg, std::vector<std::string>(argv + 1, argv + argc));
     return 0;
   } catch (const paddlex::ConfigError& e) {

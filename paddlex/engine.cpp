@@ -15,6 +15,7 @@
 #include "paddlex/core/logging.h"
 #include "paddlex/core/stop_signal.h"
 #include "paddlex/export/exporter.h"
+#include "paddlex/inference/predict_runner.h"
 #include "paddlex/modules/registry.h"
 #include "paddlex/trainers/distributed.h"
 #include "paddlex/trainers/launcher.h"
@@ -110,7 +111,7 @@ void run_mode(const Config& cfg, const std::vector<std::string>& args) {
         throw RunError("dataset check failed with " + std::to_string(count) + " problem(s):\n" + text);
       }
       const auto& a = result["attributes"];
-      Log::info("Dataset check passed: " + a.value("num_classes", nlohmann::json(0)).dump() + " classes, " +
+      Log::info("Dataset check passed (" + result.value("dataset_type", std::string("?")) + "): " +
                 a.value("train_samples", nlohmann::json(0)).dump() + " train and " +
                 a.value("val_samples", nlohmann::json(0)).dump() + " val samples; details in " + result_path);
       return;
@@ -134,9 +135,7 @@ void run_mode(const Config& cfg, const std::vector<std::string>& args) {
     } else if (mode == "export") {
       result = {{"save_dir", export_model(cfg, *task)}};
     } else if (mode == "predict") {
-      const std::string dir = cfg.get_string_or("Predict.model_dir", (fs::path(output) / "best_model" / "inference").string());
-      InferenceModel model = load_inference_model(*task, dir, device.torch_device());
-      result = task->predict(cfg, *model.network, model.description, model.inference_config);
+      result = run_predict(cfg, *task, device.torch_device());
     }
     result["done_flag"] = true;
     write_json_atomic(result_path, result);

@@ -90,14 +90,14 @@ TEST(ClsModels, OutputShapeForSmallAndOddInputs) {
   for (const auto& name : paddlex::cls::classifier_names()) {
     auto model = create_classifier(name, 7);
     // Training mode with autograd at 64x64, eval mode at the 32x32 minimum and a non-square size.
-    auto logits = model->forward(torch::randn({2, 3, 64, 64}));
+    auto logits = model->logits(torch::randn({2, 3, 64, 64}));
     EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{2, 7})) << name;
     logits.sum().backward();
     model->eval();
     torch::NoGradGuard no_grad;
-    EXPECT_EQ(model->forward(torch::randn({2, 3, 32, 32})).sizes(), (std::vector<int64_t>{2, 7}))
+    EXPECT_EQ(model->logits(torch::randn({2, 3, 32, 32})).sizes(), (std::vector<int64_t>{2, 7}))
         << name;
-    EXPECT_EQ(model->forward(torch::randn({1, 3, 40, 72})).sizes(), (std::vector<int64_t>{1, 7}))
+    EXPECT_EQ(model->logits(torch::randn({1, 3, 40, 72})).sizes(), (std::vector<int64_t>{1, 7}))
         << name;
   }
 }
@@ -106,7 +106,7 @@ TEST(ClsModels, OutputShapeAt224) {
   auto model = create_classifier("ResNet18", 10);
   model->eval();
   torch::NoGradGuard no_grad;
-  EXPECT_EQ(model->forward(torch::randn({2, 3, 224, 224})).sizes(), (std::vector<int64_t>{2, 10}));
+  EXPECT_EQ(model->logits(torch::randn({2, 3, 224, 224})).sizes(), (std::vector<int64_t>{2, 10}));
 }
 
 TEST(ClsModels, ResNet18KeysEqualTorchvision) {
@@ -192,17 +192,17 @@ void check_fold(const std::string& name, const std::vector<std::string>& bn_key_
   model->eval();
   torch::NoGradGuard no_grad;
   const auto input = torch::randn({2, 3, 64, 64});
-  const auto reference = model->forward(input);
+  const auto reference = model->logits(input);
 
   model->fold_batchnorm();
-  const auto folded = model->forward(input);
+  const auto folded = model->logits(input);
   EXPECT_TRUE(torch::allclose(folded, reference, 1e-4, 1e-5))
       << "max abs diff " << (folded - reference).abs().max().item<double>();
   for (const auto& part : bn_key_parts) EXPECT_FALSE(has_key_containing(model, part)) << part;
   for (const auto& key : new_bias_keys) EXPECT_TRUE(has_key(model, key)) << key;
 
   model->fold_batchnorm();  // a second fold has nothing left to do
-  EXPECT_TRUE(torch::equal(model->forward(input), folded));
+  EXPECT_TRUE(torch::equal(model->logits(input), folded));
 }
 
 TEST(ClsModels, FoldBatchNormResNet) {

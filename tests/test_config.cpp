@@ -13,6 +13,7 @@
 #include "paddlex/core/config.h"
 #include "paddlex/core/config_schema.h"
 #include "paddlex/core/errors.h"
+#include "paddlex/modules/registry.h"
 
 using namespace paddlex::testing;
 
@@ -40,13 +41,13 @@ std::string config_error(Fn fn) {
 }
 
 std::string override_error(const std::vector<std::string>& overrides, const std::string& text = kBase) {
-  return config_error([&] { Config::from_text(text, overrides); });
+  return config_error([&] { Config::from_text(text, overrides, paddlex::schema_for_model); });
 }
 
 // ---------------------------------------------------------------- values
 
 TEST(Config, DefaultsFillEveryUnsetKey) {
-  Config cfg = Config::from_text(kBase, {});
+  Config cfg = Config::from_text(kBase, {}, paddlex::schema_for_model);
   EXPECT_EQ(cfg.get_string("Global.model"), "ResNet18");
   EXPECT_EQ(cfg.get_string("Global.mode"), "check_dataset");
   EXPECT_EQ(cfg.get_string("Global.device"), "cpu");
@@ -62,7 +63,8 @@ TEST(Config, DefaultsFillEveryUnsetKey) {
   EXPECT_EQ(cfg.get_int_or("Train.num_classes", 7), 7);
   EXPECT_EQ(cfg.origin("Train.batch_size"), "default");
   // Every schema key has a value.
-  for (const auto& spec : paddlex::config_schema()) EXPECT_NO_THROW(cfg.is_null(spec.key)) << spec.key;
+  for (const auto* group : cfg.schema().groups)
+    for (const auto& spec : group->keys) EXPECT_NO_THROW(cfg.is_null(spec.key)) << spec.key;
 }
 
 TEST(Config, FileValuesAreTyped) {
@@ -77,7 +79,7 @@ TEST(Config, FileValuesAreTyped) {
                            "  lr_scheduler:\n"
                            "    type: Piecewise\n"
                            "    milestones: [2, 5]\n";
-  Config cfg = Config::from_text(text, {}, "my.yaml");
+  Config cfg = Config::from_text(text, {}, paddlex::schema_for_model, "my.yaml");
   EXPECT_EQ(cfg.get_string("Global.mode"), "train");
   EXPECT_EQ(cfg.get_int("Global.seed"), 7);
   EXPECT_EQ(cfg.get_int("Train.epochs_iters"), 3);
@@ -92,7 +94,7 @@ TEST(Config, FileValuesAreTyped) {
 TEST(Config, OverridesAreTypedBySchema) {
   Config cfg = Config::from_text(kBase, {"Train.learning_rate=1e-3", "Train.random_flip=false", "Train.batch_size=16",
                                          "Train.lr_scheduler.milestones=[5, 10]", "Global.output=/tmp/out dir",
-                                         "Global.model=PP-LCNet_x1_0"});
+                                         "Global.model=PP-LCNet_x1_0"}, paddlex::schema_for_model);
   EXPECT_DOUBLE_EQ(cfg.get_float("Train.learning_rate"), 0.001);
   EXPECT_FALSE(cfg.get_bool("Train.random_flip"));
   EXPECT_EQ(cfg.get_int("Train.batch_size"), 16);
@@ -104,21 +106,21 @@ TEST(Config, OverridesAreTypedBySchema) {
 
 TEST(Config, LaterOverrideWinsOverEarlierAndOverFile) {
   const std::string text = kBase + "Train:\n  epochs_iters: 7\n";
-  Config cfg = Config::from_text(text, {"Train.epochs_iters=3", "Train.epochs_iters=9"});
+  Config cfg = Config::from_text(text, {"Train.epochs_iters=3", "Train.epochs_iters=9"}, paddlex::schema_for_model);
   EXPECT_EQ(cfg.get_int("Train.epochs_iters"), 9);
   EXPECT_EQ(cfg.origin("Train.epochs_iters"), "-o Train.epochs_iters=9");
-  Config only_file = Config::from_text(text, {});
+  Config only_file = Config::from_text(text, {}, paddlex::schema_for_model);
   EXPECT_EQ(only_file.get_int("Train.epochs_iters"), 7);
 }
 
 TEST(Config, ListIndexOverride) {
-  Config from_default = Config::from_text(kBase, {"Train.mean.0=0.5"});
+  Config from_default = Config::from_text(kBase, {"Train.mean.0=0.5"}, paddlex::schema_for_model);
   EXPECT_EQ(from_default.get_float_list("Train.mean"), (std::vector<double>{0.5, 0.456, 0.406}));
 
-  Config from_file = Config::from_text(kBase + "Train:\n  mean: [0.1, 0.2, 0.3]\n", {"Train.mean.2=0.9"});
+  Config from_file = Config::from_text(kBase + "Train:\n  mean: [0.1, 0.2, 0.3]\n", {"Train.mean.2=0.9"}, paddlex::schema_for_model);
   EXPECT_EQ(from_file.get_float_list("Train.mean"), (std::vector<double>{0.1, 0.2, 0.9}));
 
-  Config ints = Config::from_text(kBase, {"Train.lr_scheduler.milestones.1=45"});
+  Config ints = Config::from_text(kBase, {"Train.lr_scheduler.milestones.1=45"}, paddlex::schema_for_model);
   EXPECT_EQ(ints.get_int_list("Train.lr_scheduler.milestones"), (std::vector<int64_t>{30, 45, 90}));
 
   // The element is type-checked like the whole list.
@@ -150,7 +152,7 @@ TEST(Config, UnknownKeyInFileNamesFileLineAndNearestKey) {
                                      "Train:\n"             // 3
                                      "  batch_size: 8\n"    // 4
                                      "  epoch_iters: 5\n"); // 5
-  std::string msg = config_error([&] { Config::load(path, {}); });
+  std::string msg = config_error([&] { Config::load(path, {}, paddlex::schema_for_model); });
   EXPECT_TRUE(Contains(msg, path + ":5"));
   EXPECT_TRUE(Contains(msg, "Train.epoch_iters"));
   EXPECT_TRUE(Contains(msg, "did you mean Train.epochs_iters"));
@@ -159,14 +161,14 @@ TEST(Config, UnknownKeyInFileNamesFileLineAndNearestKey) {
 TEST(Config, LoadReadsFileAndAppliesOverrides) {
   TempDir dir("config");
   const std::string path = dir.write("cfg.yaml", kBase + "Train:\n  batch_size: 8\n");
-  Config cfg = Config::load(path, {"Train.epochs_iters=2"});
+  Config cfg = Config::load(path, {"Train.epochs_iters=2"}, paddlex::schema_for_model);
   EXPECT_EQ(cfg.get_int("Train.batch_size"), 8);
   EXPECT_EQ(cfg.get_int("Train.epochs_iters"), 2);
   EXPECT_EQ(cfg.origin("Train.batch_size"), path + ":4");
 }
 
 TEST(Config, MissingFileIsAConfigError) {
-  std::string msg = config_error([] { Config::load("/nonexistent/dir/cfg.yaml", {}); });
+  std::string msg = config_error([] { Config::load("/nonexistent/dir/cfg.yaml", {}, paddlex::schema_for_model); });
   EXPECT_TRUE(Contains(msg, "/nonexistent/dir/cfg.yaml"));
 }
 
@@ -207,7 +209,7 @@ TEST(Config, WrongTypeNamesKeyTypeAndValue) {
 }
 
 TEST(Config, WrongTypeInFileNamesLine) {
-  std::string msg = config_error([] { Config::from_text(kBase + "Train:\n  batch_size: many\n", {}, "f.yaml"); });
+  std::string msg = config_error([] { Config::from_text(kBase + "Train:\n  batch_size: many\n", {}, paddlex::schema_for_model, "f.yaml"); });
   EXPECT_TRUE(Contains(msg, "f.yaml:4"));
   EXPECT_TRUE(Contains(msg, "Train.batch_size"));
   EXPECT_TRUE(Contains(msg, "many"));
@@ -217,7 +219,7 @@ TEST(Config, OutOfRangeIsAnError) {
   std::string msg = override_error({"Train.batch_size=0"});
   EXPECT_TRUE(Contains(msg, "Train.batch_size"));
   EXPECT_TRUE(Contains(msg, "range"));
-  EXPECT_NO_THROW(Config::from_text(kBase, {"Train.batch_size=1"}));
+  EXPECT_NO_THROW(Config::from_text(kBase, {"Train.batch_size=1"}, paddlex::schema_for_model));
   // Bounds apply to every element of a list.
   msg = override_error({"Train.random_crop_scale=[0.5, 1.5]"});
   EXPECT_TRUE(Contains(msg, "Train.random_crop_scale"));
@@ -233,12 +235,12 @@ TEST(Config, NotANumberIsRejectedForBoundedFloat) {
 
 TEST(Config, StringOverridesAreLiteral) {
   // A string value is taken as written, not parsed as YAML (where "#x" would be a comment and "a: b" a map).
-  Config cfg = Config::from_text(kBase, {"Global.output=#run1", "Global.dataset_dir=data: v1", "Global.device=gpu:0,1"});
+  Config cfg = Config::from_text(kBase, {"Global.output=#run1", "Global.dataset_dir=data: v1", "Global.device=gpu:0,1"}, paddlex::schema_for_model);
   EXPECT_EQ(cfg.get_string("Global.output"), "#run1");
   EXPECT_EQ(cfg.get_string("Global.dataset_dir"), "data: v1");
   EXPECT_EQ(cfg.get_string("Global.device"), "gpu:0,1");
   // None/null still mean null for nullable string keys.
-  Config none = Config::from_text(kBase + "  dataset_dir: d\n", {"Global.dataset_dir=None"});
+  Config none = Config::from_text(kBase + "  dataset_dir: d\n", {"Global.dataset_dir=None"}, paddlex::schema_for_model);
   EXPECT_TRUE(none.is_null("Global.dataset_dir"));
 }
 
@@ -269,7 +271,7 @@ TEST(Config, YamlSyntaxErrorNamesFileAndLine) {
                                      "Train:\n"                 // 3
                                      "  mean: [0.1, 0.2\n"      // 4  unclosed flow sequence
                                      "  batch_size: 8\n");      // 5
-  std::string msg = config_error([&] { Config::load(path, {}); });
+  std::string msg = config_error([&] { Config::load(path, {}, paddlex::schema_for_model); });
   EXPECT_TRUE(Contains(msg, path + ":"));
   EXPECT_TRUE(Contains(msg, "YAML"));
 
@@ -277,7 +279,7 @@ TEST(Config, YamlSyntaxErrorNamesFileAndLine) {
                                       "Global:\n"            // 1
                                       "  model: ResNet18\n"  // 2
                                       "  mode: \"train\n");  // 3  unterminated quote
-  msg = config_error([&] { Config::load(path2, {}); });
+  msg = config_error([&] { Config::load(path2, {}, paddlex::schema_for_model); });
   EXPECT_TRUE(Contains(msg, path2 + ":3"));
 }
 
@@ -291,7 +293,7 @@ TEST(Config, AcceptedPaddleXKeysDoNotThrow) {
                            "    run_mode: paddle\n"
                            "Benchmark:\n"
                            "  x: 1\n";
-  Config cfg = Config::from_text(text, {"Train.dy2st=True", "Predict.kernel_option.run_mode=trt", "Benchmark.x=3"});
+  Config cfg = Config::from_text(text, {"Train.dy2st=True", "Predict.kernel_option.run_mode=trt", "Benchmark.x=3"}, paddlex::schema_for_model);
   EXPECT_EQ(cfg.get_int("Train.epochs_iters"), 2);
   EXPECT_EQ(cfg.to_yaml().find("dy2st"), std::string::npos);
   EXPECT_EQ(cfg.to_yaml().find("kernel_option"), std::string::npos);
@@ -303,23 +305,23 @@ TEST(Config, AcceptedPaddleXKeysDoNotThrow) {
 TEST(Config, EmptyKnownSectionIsAccepted) {
   // Regression: a known section whose keys are all commented out (`Evaluate:` alone, a null node) used to
   // be reported as "unknown key 'Evaluate'".
-  EXPECT_NO_THROW(Config::from_text(kBase + "Evaluate:\nTrain:\n  batch_size: 8\n", {}));
+  EXPECT_NO_THROW(Config::from_text(kBase + "Evaluate:\nTrain:\n  batch_size: 8\n", {}, paddlex::schema_for_model));
 }
 
 TEST(Config, NullHandling) {
-  Config cfg = Config::from_text(kBase + "Train:\n  pretrain_weight_path: None\n  num_classes: null\n", {});
+  Config cfg = Config::from_text(kBase + "Train:\n  pretrain_weight_path: None\n  num_classes: null\n", {}, paddlex::schema_for_model);
   EXPECT_TRUE(cfg.is_null("Train.pretrain_weight_path"));
   EXPECT_TRUE(cfg.is_null("Train.num_classes"));
   EXPECT_EQ(cfg.get_string_or("Train.pretrain_weight_path", "fallback"), "fallback");
 
-  Config set = Config::from_text(kBase + "Train:\n  pretrain_weight_path: w.pt\n", {});
+  Config set = Config::from_text(kBase + "Train:\n  pretrain_weight_path: w.pt\n", {}, paddlex::schema_for_model);
   EXPECT_FALSE(set.is_null("Train.pretrain_weight_path"));
   EXPECT_EQ(set.get_string_or("Train.pretrain_weight_path", "fallback"), "w.pt");
   Config unset = Config::from_text(kBase + "Train:\n  pretrain_weight_path: w.pt\n",
-                                   {"Train.pretrain_weight_path=None"});
+                                   {"Train.pretrain_weight_path=None"}, paddlex::schema_for_model);
   EXPECT_TRUE(unset.is_null("Train.pretrain_weight_path"));
 
-  std::string msg = config_error([] { Config::from_text(kBase + "Train:\n  epochs_iters: null\n", {}, "n.yaml"); });
+  std::string msg = config_error([] { Config::from_text(kBase + "Train:\n  epochs_iters: null\n", {}, paddlex::schema_for_model, "n.yaml"); });
   EXPECT_TRUE(Contains(msg, "n.yaml:4"));
   EXPECT_TRUE(Contains(msg, "Train.epochs_iters"));
   EXPECT_TRUE(Contains(msg, "null"));
@@ -330,7 +332,7 @@ TEST(Config, NullHandling) {
 // ---------------------------------------------------------------- cross-field checks
 
 TEST(Config, ModelIsRequired) {
-  std::string msg = config_error([] { Config::from_text("Train:\n  batch_size: 8\n", {}); });
+  std::string msg = config_error([] { Config::from_text("Train:\n  batch_size: 8\n", {}, paddlex::schema_for_model); });
   EXPECT_TRUE(Contains(msg, "Global.model"));
 }
 
@@ -346,25 +348,25 @@ TEST(Config, SplitPercentsMustSumTo100) {
       {"CheckDataset.split.enable=True", "CheckDataset.split.train_percent=70", "CheckDataset.split.val_percent=20"});
   EXPECT_TRUE(Contains(msg, "100"));
   Config ok = Config::from_text(kBase, {"CheckDataset.split.enable=True", "CheckDataset.split.train_percent=80",
-                                        "CheckDataset.split.val_percent=20"});
+                                        "CheckDataset.split.val_percent=20"}, paddlex::schema_for_model);
   EXPECT_EQ(ok.get_int("CheckDataset.split.train_percent"), 80);
   // Disabled split does not look at the percents.
   EXPECT_NO_THROW(
-      Config::from_text(kBase, {"CheckDataset.split.train_percent=70", "CheckDataset.split.val_percent=20"}));
+      Config::from_text(kBase, {"CheckDataset.split.train_percent=70", "CheckDataset.split.val_percent=20"}, paddlex::schema_for_model));
 }
 
 TEST(Config, MilestonesMustBeAscending) {
   std::string msg = override_error({"Train.lr_scheduler.milestones=[60, 30]"});
   EXPECT_TRUE(Contains(msg, "Train.lr_scheduler.milestones"));
   EXPECT_TRUE(Contains(msg, "ascending"));
-  EXPECT_NO_THROW(Config::from_text(kBase, {"Train.lr_scheduler.milestones=[10, 20]"}));
+  EXPECT_NO_THROW(Config::from_text(kBase, {"Train.lr_scheduler.milestones=[10, 20]"}, paddlex::schema_for_model));
 }
 
 TEST(Config, ResizeShortMustCoverInputSize) {
   std::string msg = override_error({"Train.resize_short=200"});
   EXPECT_TRUE(Contains(msg, "Train.resize_short"));
   EXPECT_TRUE(Contains(msg, "Train.input_size"));
-  EXPECT_NO_THROW(Config::from_text(kBase, {"Train.resize_short=32", "Train.input_size=32"}));
+  EXPECT_NO_THROW(Config::from_text(kBase, {"Train.resize_short=32", "Train.input_size=32"}, paddlex::schema_for_model));
 }
 
 // ---------------------------------------------------------------- serialization
@@ -374,9 +376,9 @@ TEST(Config, ToYamlRoundTrips) {
                                  {"Train.learning_rate=0.123456789012345", "Train.epochs_iters=3",
                                   "Train.mean=[0.1, 0.2, 0.3]", "Train.lr_scheduler.milestones=[2, 4]",
                                   "Train.random_flip=False", "Train.pretrain_weight_path=None",
-                                  "Global.output=#out", "Global.mode=train", "Train.num_classes=5"});
+                                  "Global.output=#out", "Global.mode=train", "Train.num_classes=5"}, paddlex::schema_for_model);
   const std::string yaml = cfg.to_yaml();
-  Config back = Config::from_text(yaml, {});
+  Config back = Config::from_text(yaml, {}, paddlex::schema_for_model);
   EXPECT_EQ(back.to_yaml(), yaml);
   EXPECT_EQ(back.hash(), cfg.hash());
   EXPECT_EQ(back.get_string("Global.dataset_dir"), "data/my set: v1");
@@ -390,40 +392,72 @@ TEST(Config, ToYamlRoundTrips) {
   EXPECT_EQ(back.get_string("Global.mode"), "train");
   EXPECT_EQ(back.get_int("Train.num_classes"), 5);
   // Every schema key is written.
-  for (const auto& spec : paddlex::config_schema()) {
-    const std::string leaf = spec.key.substr(spec.key.rfind('.') + 1);
-    EXPECT_NE(yaml.find(leaf + ":"), std::string::npos) << spec.key;
-  }
+  for (const auto* group : back.schema().groups)
+    for (const auto& spec : group->keys) {
+      const std::string leaf = spec.key.substr(spec.key.rfind('.') + 1);
+      EXPECT_NE(yaml.find(leaf + ":"), std::string::npos) << spec.key;
+    }
 }
 
 TEST(Config, HashIsStableAndTracksValues) {
-  Config a = Config::from_text(kBase + "Train:\n  batch_size: 8\n", {});
-  Config b = Config::from_text("Train:\n    batch_size: 8   # same value, other layout\nGlobal: {model: ResNet18}\n", {});
-  Config c = Config::from_text(kBase, {"Train.batch_size=8"});
+  Config a = Config::from_text(kBase + "Train:\n  batch_size: 8\n", {}, paddlex::schema_for_model);
+  Config b = Config::from_text("Train:\n    batch_size: 8   # same value, other layout\nGlobal: {model: ResNet18}\n", {}, paddlex::schema_for_model);
+  Config c = Config::from_text(kBase, {"Train.batch_size=8"}, paddlex::schema_for_model);
   EXPECT_FALSE(a.hash().empty());
   EXPECT_EQ(a.hash(), a.hash());
   EXPECT_EQ(a.hash(), b.hash());
   EXPECT_EQ(a.hash(), c.hash());
-  Config d = Config::from_text(kBase + "Train:\n  batch_size: 9\n", {});
+  Config d = Config::from_text(kBase + "Train:\n  batch_size: 9\n", {}, paddlex::schema_for_model);
   EXPECT_NE(a.hash(), d.hash());
-  Config e = Config::from_text(kBase + "Train:\n  batch_size: 8\n", {"Train.mean.0=0.5"});
+  Config e = Config::from_text(kBase + "Train:\n  batch_size: 8\n", {"Train.mean.0=0.5"}, paddlex::schema_for_model);
   EXPECT_NE(a.hash(), e.hash());
 }
 
 TEST(Config, NearestKey) {
-  EXPECT_EQ(paddlex::nearest_key("Train.epoch_iters"), "Train.epochs_iters");
-  EXPECT_EQ(paddlex::nearest_key("TRAIN.BATCH_SIZE"), "Train.batch_size");
-  EXPECT_EQ(paddlex::nearest_key("Global.mdoel"), "Global.model");
-  EXPECT_EQ(paddlex::nearest_key("Train.lr_scheduler.milestone"), "Train.lr_scheduler.milestones");
-  EXPECT_EQ(paddlex::nearest_key("Train.learning_rate"), "Train.learning_rate");
-  EXPECT_EQ(paddlex::nearest_key("Trian"), "Train");
+  const paddlex::Schema schema = paddlex::schema_for_model("ResNet18", "test");
+  EXPECT_EQ(paddlex::nearest_key(schema, "Train.epoch_iters"), "Train.epochs_iters");
+  EXPECT_EQ(paddlex::nearest_key(schema, "TRAIN.BATCH_SIZE"), "Train.batch_size");
+  EXPECT_EQ(paddlex::nearest_key(schema, "Global.mdoel"), "Global.model");
+  EXPECT_EQ(paddlex::nearest_key(schema, "Train.lr_scheduler.milestone"), "Train.lr_scheduler.milestones");
+  EXPECT_EQ(paddlex::nearest_key(schema, "Train.learning_rate"), "Train.learning_rate");
+  EXPECT_EQ(paddlex::nearest_key(schema, "Trian"), "Train");
+}
+
+// Each task adds its own keys; a key of another task is refused with a message naming that task, and the schema
+// holds the task's cross-field checks.
+TEST(Config, TaskKeysBelongToTheirTask) {
+  const std::string ml = "Global:\n  model: PP-LCNet_x1_0_ML\n";
+  Config cfg = Config::from_text(ml, {}, paddlex::schema_for_model);
+  EXPECT_EQ(cfg.schema().task, "image_multilabel_classification");
+  EXPECT_EQ(cfg.get_int("Train.input_size"), 448);  // the task's own default
+  EXPECT_TRUE(cfg.is_null("Predict.threshold"));
+  EXPECT_EQ(Config::from_text(kBase, {}, paddlex::schema_for_model).get_int("Train.input_size"), 224);
+  std::string msg = override_error({"Train.label_smoothing=0.1"}, ml);
+  EXPECT_TRUE(Contains(msg, "'Train.label_smoothing' is not used by image_multilabel_classification models"));
+  EXPECT_TRUE(Contains(msg, "it is a key of image_classification"));
+  msg = override_error({"Predict.threshold=0.3"});
+  EXPECT_TRUE(Contains(msg, "it is a key of image_multilabel_classification")) << msg;
+  // Cross-field checks of the task run too.
+  msg = override_error({"Train.resize_short=100", "Train.input_size=224"});
+  EXPECT_TRUE(Contains(msg, "resize_short must be >= Train.input_size")) << msg;
+  msg = override_error({"Train.mean=[0.5, 0.5]"}, ml);
+  EXPECT_TRUE(Contains(msg, "Train.mean needs 3 values")) << msg;
+  // An unknown model is refused before any other key is looked at.
+  msg = override_error({"Global.model=ResNet19", "Train.label_smoothing=0.1"});
+  EXPECT_TRUE(Contains(msg, "not a known model")) << msg;
+}
+
+TEST(Config, MixedPrecisionIsRefusedNotIgnored) {
+  EXPECT_EQ(Config::from_text(kBase, {"Train.amp=OFF"}, paddlex::schema_for_model).get_string("Train.amp"), "OFF");
+  const std::string msg = override_error({"Train.amp=O1"});
+  EXPECT_TRUE(Contains(msg, "mixed precision is not implemented")) << msg;
 }
 
 TEST(Config, GeneratedDocIsUpToDate) {
   const std::string path = std::string(PADDLEX_SOURCE_DIR) + "/docs/CONFIG.md";
   if (!fs::exists(path))
     FAIL() << path << " does not exist; generate it with `build/main --config-doc > docs/CONFIG.md`";
-  EXPECT_EQ(read_text(path), paddlex::config_markdown())
+  EXPECT_EQ(read_text(path), paddlex::config_markdown(paddlex::documented_key_groups()))
       << "docs/CONFIG.md differs from the schema; regenerate it with `build/main --config-doc > docs/CONFIG.md`";
 }
 

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "test_util.h"
-#include "paddlex/trainers/checkpoint.h"
+#include "paddlex/io/tensor_file.h"
 
 namespace fs = std::filesystem;
 using namespace paddlex::testing;

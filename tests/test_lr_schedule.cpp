@@ -18,9 +18,9 @@ LrScheduleSpec spec(const std::string& type) {
   LrScheduleSpec s;
   s.type = type;
   s.base_lr = 0.1;
-  s.steps_per_epoch = 5;
-  s.total_epochs = 12;
-  s.warmup_epochs = 2;
+  s.steps_per_unit = 5;
+  s.total_units = 12;
+  s.warmup_units = 2;
   s.warmup_start_lr = 0.01;
   s.eta_min = 0.002;
   s.milestones = {4, 8};
@@ -71,16 +71,16 @@ TEST(LrSchedule, ConstantStaysAtBase) {
 
 TEST(LrSchedule, NoWarmupStartsAtBase) {
   LrScheduleSpec cos = spec("Cosine");
-  cos.warmup_epochs = 0;
+  cos.warmup_units = 0;
   EXPECT_NEAR(learning_rate_at(cos, 0), 0.1, kTol);
   EXPECT_NEAR(learning_rate_at(cos, 30), (0.1 + 0.002) / 2, kTol);  // decay over all 60 steps
   EXPECT_NEAR(learning_rate_at(cos, 60), 0.002, kTol);
   LrScheduleSpec pw = spec("Piecewise");
-  pw.warmup_epochs = 0;
+  pw.warmup_units = 0;
   EXPECT_NEAR(learning_rate_at(pw, 0), 0.1, kTol);
   EXPECT_NEAR(learning_rate_at(pw, 20), 0.05, kTol);
   LrScheduleSpec constant = spec("Constant");
-  constant.warmup_epochs = 0;
+  constant.warmup_units = 0;
   EXPECT_NEAR(learning_rate_at(constant, 0), 0.1, kTol);
 }
 

@@ -33,12 +33,6 @@ bool is_accepted_paddlex_key(const std::string& key) {
   return false;
 }
 
-bool has_schema_keys_below(const std::string& prefix) {
-  for (const auto& s : config_schema())
-    if (s.key.rfind(prefix + ".", 0) == 0) return true;
-  return false;
-}
-
 bool is_null_scalar(const YAML::Node& n) {
   if (n.IsNull()) return true;
   if (!n.IsScalar()) return false;
@@ -51,10 +45,6 @@ std::string show(const YAML::Node& n) {
   YAML::Emitter e;
   e << YAML::Flow << n;
   return e.c_str();
-}
-
-std::string unknown_key_message(const std::string& key) {
-  return "unknown key '" + key + "' (did you mean " + nearest_key(key) + "?)";
 }
 
 // Converts one scalar to the schema type; throws a message (without location) when it does not fit.
@@ -82,7 +72,7 @@ YAML::Node convert_scalar(const KeySpec& spec, ValueType type, const YAML::Node&
       case ValueType::Float: {
         double v = n.as<double>();
         check_range(v);
-        return YAML::Node(v);
+        return YAML::Node(shortest_text(v));
       }
       case ValueType::Bool: return YAML::Node(n.as<bool>());
       case ValueType::String: {
@@ -132,32 +122,41 @@ bool all_digits(const std::string& s) {
 
 }  // namespace
 
-std::string nearest_key(const std::string& key) {
+std::string nearest_key(const Schema& schema, const std::string& key) {
   // Candidates are the keys and their sections ("Train", "Train.optimizer"), so a misspelled section
   // suggests the section.
   std::string best;
   size_t best_d = std::string::npos;
-  for (const auto& s : config_schema()) {
-    for (size_t dot = s.key.find('.'); ; dot = s.key.find('.', dot + 1)) {
-      const std::string candidate = s.key.substr(0, dot);
-      size_t d = edit_distance(ascii_lower(key), ascii_lower(candidate));
-      if (d < best_d) best_d = d, best = candidate;
-      if (dot == std::string::npos) break;
+  for (const KeyGroup* group : schema.groups) {
+    for (const auto& s : group->keys) {
+      for (size_t dot = s.key.find('.'); ; dot = s.key.find('.', dot + 1)) {
+        const std::string candidate = s.key.substr(0, dot);
+        size_t d = edit_distance(ascii_lower(key), ascii_lower(candidate));
+        if (d < best_d) best_d = d, best = candidate;
+        if (dot == std::string::npos) break;
+      }
     }
   }
   return best;
 }
 
-Config Config::load(const std::string& path, const std::vector<std::string>& overrides) {
+std::string Config::unknown_key_message(const std::string& key) const {
+  auto other = schema_.other_keys.find(key);
+  if (other != schema_.other_keys.end())
+    return "key '" + key + "' is not used by " + schema_.task + " models (it is a key of " + other->second + ")";
+  return "unknown key '" + key + "' (did you mean " + nearest_key(schema_, key) + "?)";
+}
+
+Config Config::load(const std::string& path, const std::vector<std::string>& overrides, const SchemaLookup& lookup) {
   std::ifstream in(path);
   if (!in) throw ConfigError("cannot read config file '" + path + "'");
   std::stringstream ss;
   ss << in.rdbuf();
-  return from_text(ss.str(), overrides, path);
+  return from_text(ss.str(), overrides, lookup, path);
 }
 
 Config Config::from_text(const std::string& text, const std::vector<std::string>& overrides,
-                         const std::string& name) {
+                         const SchemaLookup& lookup, const std::string& name) {
   Config cfg;
   YAML::Node root;
   try {
@@ -167,6 +166,18 @@ Config Config::from_text(const std::string& text, const std::vector<std::string>
   }
   if (!root.IsNull() && !root.IsMap())
     throw ConfigError(name + ": the config must be a mapping of sections (Global, Train, ...)");
+  // The model decides the task, and so which keys the rest of the config may hold.
+  std::string model, model_origin = "default";
+  if (root.IsMap() && root["Global"].IsMap() && root["Global"]["model"] && root["Global"]["model"].IsScalar()) {
+    model = root["Global"]["model"].Scalar();
+    model_origin = at_line(name, root["Global"]["model"].Mark().line + 1, "");
+    model_origin = model_origin.substr(0, model_origin.size() - 2);
+  }
+  for (const auto& o : overrides)
+    if (o.rfind("Global.model=", 0) == 0) model = o.substr(13), model_origin = "-o " + o;
+  if (is_null_scalar(YAML::Node(model)))
+    throw ConfigError(model_origin + ": Global.model is required (e.g. ResNet18)");
+  cfg.schema_ = lookup(model, model_origin);
   if (root.IsMap()) cfg.read_tree(root, "", name);
   for (const auto& o : overrides) cfg.apply_override(o);
   cfg.fill_defaults();
@@ -181,7 +192,7 @@ void Config::read_tree(const YAML::Node& node, const std::string& prefix, const 
     const YAML::Node& child = it->second;
     const std::string where = at_line(file, it->first.Mark().line + 1, "");
     const std::string loc = where.substr(0, where.size() - 2);
-    if (const KeySpec* spec = find_key_spec(key)) {
+    if (const KeySpec* spec = schema_.find(key)) {
       try {
         store(key, convert_value(*spec, child), loc);
       } catch (const ConfigError& e) {
@@ -189,7 +200,7 @@ void Config::read_tree(const YAML::Node& node, const std::string& prefix, const 
       }
     } else if (is_accepted_paddlex_key(key)) {
       Log::warn(loc + ": PaddleX key '" + key + "' is accepted but has no effect in this engine");
-    } else if (has_schema_keys_below(key) && (child.IsMap() || child.IsNull())) {
+    } else if (schema_.has_keys_below(key) && (child.IsMap() || child.IsNull())) {
       if (child.IsMap()) read_tree(child, key, file);  // an empty section ("Evaluate:") keeps the defaults
     } else {
       throw ConfigError(loc + ": " + unknown_key_message(key));
@@ -205,7 +216,7 @@ void Config::apply_override(const std::string& arg) {
   std::string key = arg.substr(0, eq);
   const std::string text = arg.substr(eq + 1);
   auto parts = split_dots(key);
-  const KeySpec* direct = find_key_spec(key);
+  const KeySpec* direct = schema_.find(key);
   YAML::Node parsed;
   if (direct && direct->type == ValueType::String) {
     // Strings are taken literally ("#run1", "a: b"); convert_value still maps null/None to null.
@@ -220,7 +231,7 @@ void Config::apply_override(const std::string& arg) {
   // A trailing number indexes into a list key: Train.mean.0=0.5
   if (parts.size() > 1 && all_digits(parts.back())) {
     std::string list_key = key.substr(0, key.rfind('.'));
-    const KeySpec* spec = find_key_spec(list_key);
+    const KeySpec* spec = schema_.find(list_key);
     if (spec && (spec->type == ValueType::IntList || spec->type == ValueType::FloatList)) {
       if (!values_.count(list_key)) store(list_key, YAML::Load(spec->default_yaml), "default");
       YAML::Node list = YAML::Clone(values_.at(list_key));
@@ -258,13 +269,13 @@ void Config::store(const std::string& key, const YAML::Node& value, const std::s
 }
 
 void Config::fill_defaults() {
-  for (const auto& s : config_schema())
-    if (!values_.count(s.key)) store(s.key, convert_value(s, YAML::Load(s.default_yaml)), "default");
+  for (const KeyGroup* group : schema_.groups)
+    for (const auto& s : group->keys)
+      if (!values_.count(s.key)) store(s.key, convert_value(s, YAML::Load(s.default_yaml)), "default");
 }
 
 void Config::check_cross_fields() const {
   auto fail = [&](const std::string& key, const std::string& msg) { throw ConfigError(origin(key) + ": " + msg); };
-  if (is_null("Global.model")) fail("Global.model", "Global.model is required (e.g. ResNet18)");
   if (get_bool("CheckDataset.split.enable")) {
     if (is_null("CheckDataset.split.train_percent") || is_null("CheckDataset.split.val_percent"))
       fail("CheckDataset.split.enable",
@@ -275,13 +286,11 @@ void Config::check_cross_fields() const {
   auto milestones = get_int_list("Train.lr_scheduler.milestones");
   if (!std::is_sorted(milestones.begin(), milestones.end()))
     fail("Train.lr_scheduler.milestones", "Train.lr_scheduler.milestones must be ascending");
-  for (const char* k : {"Train.mean", "Train.std"})
-    if (get_float_list(k).size() != 3) fail(k, std::string(k) + " needs 3 values (R, G, B)");
-  auto scale = get_float_list("Train.random_crop_scale");
-  if (scale.size() != 2 || scale[0] > scale[1] || scale[1] <= 0)
-    fail("Train.random_crop_scale", "Train.random_crop_scale needs [min, max] with 0 <= min <= max <= 1");
-  if (get_int("Train.resize_short") < get_int("Train.input_size"))
-    fail(origin("Train.resize_short") == "default" ? "Train.input_size" : "Train.resize_short", "Train.resize_short must be >= Train.input_size (the center crop)");
+  if (get_string("Train.amp") != "OFF")
+    fail("Train.amp", "Train.amp=" + get_string("Train.amp") +
+                          ": mixed precision is not implemented in this engine yet; training runs in float32 "
+                          "(set Train.amp=OFF)");
+  if (schema_.check) schema_.check(*this);
 }
 
 const YAML::Node& Config::value(const std::string& key) const {
@@ -332,12 +341,14 @@ std::string Config::origin(const std::string& key) const {
 
 std::string Config::to_yaml() const {
   YAML::Node root(YAML::NodeType::Map);
-  for (const auto& s : config_schema()) {
-    auto parts = split_dots(s.key);
-    // yaml-cpp nodes are handles: walk down by reassigning the handle, creating maps on the way.
-    std::vector<YAML::Node> chain{root};
-    for (size_t i = 0; i + 1 < parts.size(); ++i) chain.push_back(chain.back()[parts[i]]);
-    chain.back()[parts.back()] = values_.at(s.key);
+  for (const KeyGroup* group : schema_.groups) {
+    for (const auto& s : group->keys) {
+      auto parts = split_dots(s.key);
+      // yaml-cpp nodes are handles: walk down by reassigning the handle, creating maps on the way.
+      std::vector<YAML::Node> chain{root};
+      for (size_t i = 0; i + 1 < parts.size(); ++i) chain.push_back(chain.back()[parts[i]]);
+      chain.back()[parts.back()] = values_.at(s.key);
+    }
   }
   YAML::Emitter e;
   e.SetSeqFormat(YAML::Flow);

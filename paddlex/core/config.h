@@ -7,16 +7,19 @@
 #include <string>
 #include <vector>
 
+#include "paddlex/core/config_schema.h"
+
 namespace paddlex {
 
 class Config {
  public:
-  // Reads `path`, applies overrides in order (later wins), fills defaults and validates.
+  // Reads `path`, applies overrides in order (later wins), fills defaults and validates against the schema
+  // `lookup` gives for the config's Global.model (the core keys plus its task's).
   // Throws ConfigError naming file:line (or the -o argument), the key, the expected type and a near key.
-  static Config load(const std::string& path, const std::vector<std::string>& overrides);
+  static Config load(const std::string& path, const std::vector<std::string>& overrides, const SchemaLookup& lookup);
   // Same from YAML text; `name` stands in for the file name in messages.
   static Config from_text(const std::string& yaml_text, const std::vector<std::string>& overrides,
-                          const std::string& name = "<config>");
+                          const SchemaLookup& lookup, const std::string& name = "<config>");
 
   bool is_null(const std::string& key) const;
   int64_t get_int(const std::string& key) const;
@@ -35,6 +38,8 @@ class Config {
   std::string to_yaml() const;
   // Hash of to_yaml(), stored in checkpoints to flag resumed runs whose config changed.
   std::string hash() const;
+  // The keys this config was checked against (core + its task's).
+  const Schema& schema() const { return schema_; }
 
  private:
   void apply_override(const std::string& arg);
@@ -44,11 +49,14 @@ class Config {
   void check_cross_fields() const;
   const YAML::Node& value(const std::string& key) const;
 
+  std::string unknown_key_message(const std::string& key) const;
+
+  Schema schema_;
   std::map<std::string, YAML::Node> values_;
   std::map<std::string, std::string> origin_;
 };
 
-// The schema key nearest to `key` (edit distance, case-insensitive), for "did you mean" hints.
-std::string nearest_key(const std::string& key);
+// The key of `schema` nearest to `key` (edit distance, case-insensitive), for "did you mean" hints.
+std::string nearest_key(const Schema& schema, const std::string& key);
 
 }  // namespace paddlex

@@ -3,6 +3,8 @@
 
 #include <cctype>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace paddlex {
@@ -13,10 +15,25 @@ inline std::string ascii_lower(std::string s) {
   return s;
 }
 
+// "threads", "processes": the English plural of a regular noun.
+inline std::string plural(const std::string& noun) {
+  const bool sibilant = !noun.empty() && noun.back() == 's';
+  return noun + (sibilant ? "es" : "s");
+}
+
 // "1 thread", "2 threads", "2 processes": a count with its noun in English number.
 inline std::string count(int64_t n, const std::string& noun) {
-  const bool sibilant = !noun.empty() && noun.back() == 's';
-  return std::to_string(n) + " " + noun + (n == 1 ? "" : sibilant ? "es" : "s");
+  return std::to_string(n) + " " + (n == 1 ? noun : plural(noun));
+}
+
+// The shortest decimal text that reads back as exactly `v` ("0.485", not "0.48499999999999999").
+inline std::string shortest_text(double v) {
+  char buf[32];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
 }
 
 }  // namespace paddlex

@@ -2,7 +2,7 @@
 
 #include <numeric>
 
-#include "paddlex/datasets/transforms.h"
+#include "paddlex/core/random.h"
 
 namespace paddlex {
 
@@ -19,7 +19,7 @@ std::vector<int64_t> DataLoader::epoch_order(int64_t epoch) const {
     SampleRng rng(mix_seed(options_.seed, static_cast<uint64_t>(epoch), 0x5EED));
     for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
   }
-  if (options_.world_size <= 1) return order;
+  if (options_.world_size <= 1 || options_.sharding == Sharding::kBatches) return order;
   const size_t world = static_cast<size_t>(options_.world_size);
   const size_t per_rank = (n + world - 1) / world;
   for (size_t i = 0; order.size() < per_rank * world; ++i) order.push_back(order[i % n]);
@@ -29,21 +29,34 @@ std::vector<int64_t> DataLoader::epoch_order(int64_t epoch) const {
 }
 
 size_t DataLoader::batches_per_epoch() const {
+  const size_t world = static_cast<size_t>(std::max(1, options_.world_size));
   size_t n = source_->size();
-  if (options_.world_size > 1) n = (n + options_.world_size - 1) / options_.world_size;
-  return options_.drop_last ? n / options_.batch_size : (n + options_.batch_size - 1) / options_.batch_size;
+  if (options_.sharding == Sharding::kSamples) n = (n + world - 1) / world;
+  const size_t batches =
+      options_.drop_last ? n / options_.batch_size : (n + options_.batch_size - 1) / options_.batch_size;
+  if (options_.sharding == Sharding::kSamples || world == 1) return batches;
+  const size_t rank = static_cast<size_t>(options_.rank);
+  return batches > rank ? (batches - rank + world - 1) / world : 0;
+}
+
+std::pair<size_t, size_t> DataLoader::batch_range(size_t batch_number) const {
+  const size_t global = options_.sharding == Sharding::kBatches && options_.world_size > 1
+                            ? static_cast<size_t>(options_.rank) + batch_number * options_.world_size
+                            : batch_number;
+  const size_t begin = global * options_.batch_size;
+  return {begin, std::min(order_.size(), begin + options_.batch_size)};
 }
 
 Batch DataLoader::build(size_t batch_number) const {
-  const size_t begin = batch_number * options_.batch_size;
-  const size_t end = std::min(order_.size(), begin + options_.batch_size);
-  Batch batch = source_->allocate(end - begin);
+  const auto [begin, end] = batch_range(batch_number);
+  std::vector<Sample> samples;
+  samples.reserve(end - begin);
   for (size_t i = begin; i < end; ++i) {
     const int64_t index = order_[i];
-    source_->load(static_cast<size_t>(index), mix_seed(options_.seed, static_cast<uint64_t>(epoch_), index), batch,
-                  i - begin);
-    batch.indices.push_back(index);
+    samples.push_back(source_->get(static_cast<size_t>(index), mix_seed(options_.seed, static_cast<uint64_t>(epoch_), index)));
   }
+  Batch batch = source_->collate(std::move(samples));
+  batch.indices.assign(order_.begin() + static_cast<std::ptrdiff_t>(begin), order_.begin() + static_cast<std::ptrdiff_t>(end));
   return batch;
 }
 

@@ -16,23 +16,29 @@
 #include <thread>
 #include <vector>
 
-namespace paddlex {
+#include "paddlex/datasets/sample.h"
 
-struct Batch {
-  torch::Tensor input;           // e.g. images [B,3,H,W] float
-  torch::Tensor target;          // e.g. class ids [B] int64
-  std::vector<int64_t> indices;  // dataset index of each row
-};
+namespace paddlex {
 
 // What a task's dataset offers the loader.
 class SampleSource {
  public:
   virtual ~SampleSource() = default;
   virtual size_t size() const = 0;
-  // Empty tensors for a batch of `n` samples.
-  virtual Batch allocate(size_t n) const = 0;
-  // Fills row `slot` of `batch` with sample `index`; `seed` drives its augmentation.
-  virtual void load(size_t index, uint64_t seed, Batch& batch, size_t slot) const = 0;
+  // Sample `index`; `seed` drives its random augmentation. Called from loader threads concurrently.
+  virtual Sample get(size_t index, uint64_t seed) const = 0;
+  // Combines the samples of one batch (in batch order); the default stacks every tensor.
+  virtual Batch collate(std::vector<Sample> samples) const { return stack_samples(std::move(samples)); }
+};
+
+// How a distributed run divides an epoch between the ranks.
+enum class Sharding {
+  // DistributedSampler: the order is padded to a multiple of world_size and rank r takes positions r, r+world,
+  // ... (every rank steps equally often; training).
+  kSamples,
+  // Rank r takes whole batches r, r+world, ... of the single-process batching, unpadded: every sample once, in
+  // batches identical to a single process's (evaluation, whose merged result then equals one process's).
+  kBatches,
 };
 
 struct LoaderOptions {
@@ -41,10 +47,9 @@ struct LoaderOptions {
   bool drop_last = false;
   uint64_t seed = 0;
   int num_workers = 0;  // threads; 0 loads in the caller's thread
-  // Distributed sharding (DistributedSampler semantics): the epoch order is padded to a multiple of
-  // world_size and rank r takes positions r, r+world, ...
   int rank = 0;
   int world_size = 1;
+  Sharding sharding = Sharding::kSamples;
 };
 
 class DataLoader {
@@ -64,6 +69,8 @@ class DataLoader {
 
  private:
   Batch build(size_t batch_number) const;
+  // This rank's batch `batch_number` as [begin, end) positions of order_.
+  std::pair<size_t, size_t> batch_range(size_t batch_number) const;
   void stop_workers();
   void worker_loop();
 

@@ -6,7 +6,7 @@
 
 #include "paddlex/core/errors.h"
 #include "paddlex/core/files.h"
-#include "paddlex/datasets/transforms.h"
+#include "paddlex/core/random.h"
 
 namespace fs = std::filesystem;
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "paddlex/export/bn_folding.h"
+#include "paddlex/nn/bn_folding.h"
 
 namespace paddlex::nn {
 
@@ -113,16 +113,25 @@ void init_conv_bn(torch::nn::Module& root) {
   }
 }
 
-void ClassExpandHead::register_on(torch::nn::Module& owner, int64_t in_channels, int64_t num_classes) {
+void ClassExpandHead::register_on(torch::nn::Module& owner, int64_t in_channels, int64_t num_classes,
+                                  ClassifierHead head) {
   last_conv = owner.register_module(
       "last_conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, kChannels, 1).bias(false)));
-  dropout = owner.register_module("dropout", torch::nn::Dropout(0.2));
-  fc = owner.register_module("fc", torch::nn::Linear(kChannels, num_classes));
+  if (head == ClassifierHead::kMLDecoder) {
+    MLDecoderOptions o;
+    o.in_channels = kChannels;
+    o.num_classes = num_classes;
+    o.query_num = num_classes;
+    ml_decoder = owner.register_module("fc", MLDecoder(o));
+  } else {
+    fc = owner.register_module("fc", torch::nn::Linear(kChannels, num_classes));
+  }
 }
 
-torch::Tensor ClassExpandHead::forward(const torch::Tensor& features) {
+torch::Tensor ClassExpandHead::forward(const torch::Tensor& features, bool training) {
+  if (ml_decoder) return ml_decoder(downscale_dropout(torch::hardswish(last_conv(features)), kDropout, training));
   auto x = torch::hardswish(last_conv(torch::adaptive_avg_pool2d(features, {1, 1})));
-  return fc(dropout(x).flatten(1));
+  return fc(downscale_dropout(x, kDropout, training).flatten(1));
 }
 
 }  // namespace paddlex::nn

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "paddlex/nn/ml_decoder.h"
+
 namespace paddlex::nn {
 
 // PaddleClas' make_divisible: `v` rounded to a multiple of `divisor`, at least `divisor`, and never
@@ -60,18 +62,27 @@ class SEModuleImpl : public torch::nn::Module {
 };
 TORCH_MODULE(SEModule);
 
+// What produces a classifier's logits from its backbone's feature map.
+enum class ClassifierHead {
+  kLinear,     // global average pool + linear layer (single-label classification)
+  kMLDecoder,  // ML-Decoder over every position of the map (PaddleClas's *_ML multi-label models)
+};
+
 // PaddleClas' "class expand" head of MobileNetV3 and PP-LCNet: global average pool, 1x1 conv to 1280 channels
-// without bias, hardswish, dropout 0.2, linear classifier. Its modules are registered directly on the owning
-// network as `last_conv`, `dropout` and `fc`, the PaddleClas parameter names.
+// without bias, hardswish, dropout 0.2 (PaddlePaddle's downscale_in_infer mode), linear classifier. With the
+// ML-Decoder (PaddleClas removes only the pool) the conv, hardswish and dropout act on every position and the
+// ML-Decoder replaces the linear layer. Modules are registered directly on the owning network as `last_conv`
+// and `fc`, the PaddleClas parameter names.
 struct ClassExpandHead {
   static constexpr int64_t kChannels = 1280;
+  static constexpr double kDropout = 0.2;
   torch::nn::Conv2d last_conv{nullptr};
-  torch::nn::Dropout dropout{nullptr};
   torch::nn::Linear fc{nullptr};
+  MLDecoder ml_decoder{nullptr};
 
-  void register_on(torch::nn::Module& owner, int64_t in_channels, int64_t num_classes);
+  void register_on(torch::nn::Module& owner, int64_t in_channels, int64_t num_classes, ClassifierHead head);
   // Features [N,C,H,W] -> logits [N,num_classes].
-  torch::Tensor forward(const torch::Tensor& features);
+  torch::Tensor forward(const torch::Tensor& features, bool training);
 };
 
 // Folds the BN of every ConvBNAct below `root`.

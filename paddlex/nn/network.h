@@ -1,13 +1,23 @@
-// The base of every task's model: what the generic trainer and exporter need from a network.
+// The base of every task's model: named tensors in, named tensors out. The names are the contract with the
+// task's data and loss, and become the exported model's input and output names.
 #pragma once
 #include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "paddlex/core/tensor_map.h"
 
 namespace paddlex {
 
 class Network : public torch::nn::Module {
  public:
   ~Network() override = default;
-  virtual torch::Tensor forward(torch::Tensor input) = 0;
+  // The batch tensors the network reads, e.g. {"image"}.
+  virtual std::vector<std::string> input_names() const = 0;
+  // The tensors forward returns, e.g. {"logits"}.
+  virtual std::vector<std::string> output_names() const = 0;
+  virtual TensorMap forward(const TensorMap& inputs) = 0;
   // Folds every BatchNorm into the conv before it and removes the BN submodules (deployment form).
   virtual void fold_batchnorm() = 0;
 };

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <functional>
 #include <sstream>
 #include <thread>
@@ -298,7 +299,10 @@ void DistContext::attach(torch::nn::Module& module) {
 }
 
 void DistContext::build_buckets(torch::nn::Module& module) {
-  impl_->params = module.parameters();
+  // Frozen parameters (e.g. a fixed query embedding) get no gradient: they stay out of the buckets.
+  impl_->params.clear();
+  for (const auto& p : module.parameters())
+    if (p.requires_grad()) impl_->params.push_back(p);
   impl_->buckets.clear();
   impl_->slot.assign(impl_->params.size(), {0, 0});
   // Backward produces gradients roughly from the last layer to the first: buckets follow that order so the
@@ -393,6 +397,33 @@ std::vector<double> DistContext::broadcast_values(std::vector<double> values) {
   auto acc = result.accessor<double, 1>();
   for (size_t i = 0; i < values.size(); ++i) values[i] = acc[static_cast<int64_t>(i)];
   return values;
+}
+
+std::vector<std::string> DistContext::all_gather_bytes(const std::string& mine) {
+  // Two sum all-reduces (sizes, then bytes at each rank's offset over zeros elsewhere) use only the collectives
+  // every backend has, and give every rank all the pieces exactly.
+  const auto world = static_cast<int64_t>(env_.world_size);
+  std::vector<at::Tensor> sizes{torch::zeros({world}, torch::kInt64)};
+  sizes[0][env_.rank] = static_cast<int64_t>(mine.size());
+  sizes[0] = sizes[0].to(impl_->device);
+  mark_progress();
+  wait(impl_->allreduce(sizes), "gathering evaluation results");
+  complete_collective();
+  const at::Tensor counts = sizes[0].cpu();
+  std::vector<int64_t> offsets(static_cast<size_t>(world) + 1, 0);
+  for (int64_t r = 0; r < world; ++r) offsets[r + 1] = offsets[r] + counts[r].item<int64_t>();
+  at::Tensor flat = torch::zeros({offsets.back()}, torch::kUInt8);
+  if (!mine.empty()) std::memcpy(flat.data_ptr<uint8_t>() + offsets[env_.rank], mine.data(), mine.size());
+  std::vector<at::Tensor> bytes{flat.to(impl_->device)};
+  mark_progress();
+  wait(impl_->allreduce(bytes), "gathering evaluation results");
+  complete_collective();
+  const at::Tensor all = bytes[0].cpu();
+  std::vector<std::string> pieces;
+  for (int64_t r = 0; r < world; ++r)
+    pieces.emplace_back(reinterpret_cast<const char*>(all.data_ptr<uint8_t>()) + offsets[r],
+                        static_cast<size_t>(offsets[r + 1] - offsets[r]));
+  return pieces;
 }
 
 bool DistContext::any(bool flag) {

@@ -63,6 +63,8 @@ class DistContext {
   double gradient_sync_seconds() const { return sync_seconds_; }
   // Rank 0's values to every rank.
   std::vector<double> broadcast_values(std::vector<double> values);
+  // Every rank's `mine`, in rank order, on every rank (evaluation states; variable sizes).
+  std::vector<std::string> all_gather_bytes(const std::string& mine);
   // True on every rank when `flag` is true on any rank (a stop request reaching one rank stops all together).
   bool any(bool flag);
 

@@ -6,17 +6,17 @@
 namespace paddlex {
 
 double learning_rate_at(const LrScheduleSpec& spec, int64_t step) {
-  const int64_t warmup_steps = spec.warmup_epochs * spec.steps_per_epoch;
+  const int64_t warmup_steps = spec.warmup_units * spec.steps_per_unit;
   if (step < warmup_steps)
     return spec.warmup_start_lr + (spec.base_lr - spec.warmup_start_lr) * static_cast<double>(step) / warmup_steps;
   if (spec.type == "Cosine") {
-    const int64_t decay_steps = std::max<int64_t>(1, spec.total_epochs * spec.steps_per_epoch - warmup_steps);
+    const int64_t decay_steps = std::max<int64_t>(1, spec.total_units * spec.steps_per_unit - warmup_steps);
     const double t = std::min(1.0, static_cast<double>(step - warmup_steps) / decay_steps);
     return spec.eta_min + 0.5 * (spec.base_lr - spec.eta_min) * (1.0 + std::cos(M_PI * t));
   }
   if (spec.type == "Piecewise") {
-    const int64_t epoch = step / std::max<int64_t>(1, spec.steps_per_epoch);
-    const auto passed = std::upper_bound(spec.milestones.begin(), spec.milestones.end(), epoch) - spec.milestones.begin();
+    const int64_t unit = step / std::max<int64_t>(1, spec.steps_per_unit);
+    const auto passed = std::upper_bound(spec.milestones.begin(), spec.milestones.end(), unit) - spec.milestones.begin();
     return spec.base_lr * std::pow(spec.gamma, static_cast<double>(passed));
   }
   return spec.base_lr;

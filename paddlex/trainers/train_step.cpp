@@ -2,10 +2,8 @@
 
 #include <cmath>
 
-#include "paddlex/core/errors.h"
 #include "paddlex/trainers/distributed.h"
 #include "paddlex/trainers/optimizer.h"
-#include "paddlex/trainers/task.h"
 
 namespace paddlex {
 
@@ -17,37 +15,45 @@ void prepare_model_for_compute(Network& model, const torch::Device& device, bool
     if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
 }
 
-torch::Tensor to_compute(const torch::Tensor& input, const torch::Device& device, bool channels_last) {
-  auto x = input.to(device);
-  return channels_last && x.dim() == 4 ? x.contiguous(at::MemoryFormat::ChannelsLast) : x;
-}
-
-TrainStep::TrainStep(const Config& cfg, Task& task, Network& model, torch::optim::Optimizer& optimizer,
-                     torch::Device device, bool channels_last, DistContext* dist)
-    : cfg_(cfg),
-      task_(task),
-      model_(model),
+TrainStep::TrainStep(Network& model, Criterion criterion, torch::optim::Optimizer& optimizer, torch::Device device,
+                     bool channels_last, DistContext* dist)
+    : model_(model),
+      criterion_(std::move(criterion)),
       optimizer_(optimizer),
       device_(device),
       channels_last_(channels_last),
       dist_(dist) {}
 
-double TrainStep::run(const Batch& batch, double lr) {
+StepLosses TrainStep::run(const Batch& batch, double lr) {
   set_learning_rate(optimizer_, lr);
   // Dropping the gradients (PyTorch's zero_grad(set_to_none=True)) spares a memset per parameter: backward
   // then writes fresh gradients instead of accumulating into zeros.
   for (auto& group : optimizer_.param_groups())
     for (auto& p : group.params()) p.mutable_grad() = torch::Tensor();
-  auto output = model_.forward(to_compute(batch.input, device_, channels_last_));
-  auto loss = task_.loss(cfg_, output, batch);
-  const double value = loss.item<double>();
-  if (!std::isfinite(value))
-    throw RunError("training diverged: the loss is " + std::to_string(value) +
-                   "; lower Train.learning_rate or check the data");
-  loss.backward();
+  const TensorMap outputs = model_.forward(network_inputs(model_, batch, device_, channels_last_));
+  const LossTerms terms = criterion_(outputs, batch);
+  if (terms.empty()) throw RunError("internal: the task's loss returned no terms");
+  std::vector<torch::Tensor> parts;
+  for (const auto& term : terms) parts.push_back(term.second.detach().reshape({}));
+  // One transfer for every term's value.
+  const torch::Tensor values = torch::stack(parts).to(torch::kCPU, torch::kDouble);
+  StepLosses losses;
+  int bad = -1;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    const double v = values[static_cast<int64_t>(i)].item<double>();
+    losses.terms.emplace_back(terms[i].first, v);
+    losses.total += v;
+    if (bad < 0 && !std::isfinite(v)) bad = static_cast<int>(i);
+  }
+  // Every rank stops together: one rank's NaN would otherwise leave the others waiting in the all-reduce.
+  const bool any_bad = dist_ ? dist_->any(bad >= 0) : bad >= 0;
+  if (any_bad) throw bad >= 0 ? NonFiniteLoss(terms[bad].first, losses.terms[bad].second) : NonFiniteLoss("", NAN);
+  torch::Tensor total = terms.front().second;
+  for (size_t i = 1; i < terms.size(); ++i) total = total + terms[i].second;
+  total.backward();
   if (dist_) dist_->average_gradients(model_);
   optimizer_.step();
-  return value;
+  return losses;
 }
 
 }  // namespace paddlex

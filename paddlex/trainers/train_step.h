@@ -2,33 +2,46 @@
 #pragma once
 #include <torch/torch.h>
 
-#include "paddlex/datasets/data_loader.h"
-#include "paddlex/nn/network.h"
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "paddlex/core/errors.h"
+#include "paddlex/task/task.h"
 
 namespace paddlex {
 
-class Config;
 class DistContext;
-class Task;
 
 // Moves the model to `device`, and to NHWC (channels_last) when asked: faster convolutions on CPU.
 void prepare_model_for_compute(Network& model, const torch::Device& device, bool channels_last);
-// A batch tensor on `device`, NHWC when channels_last.
-torch::Tensor to_compute(const torch::Tensor& input, const torch::Device& device, bool channels_last);
+
+// A loss term that is NaN or infinite, caught before the step changes any weight.
+class NonFiniteLoss : public RunError {
+ public:
+  NonFiniteLoss(std::string term, double value)
+      : RunError("loss term '" + term + "' is " + std::to_string(value)), term(std::move(term)), value(value) {}
+  std::string term;  // empty: it happened on another rank
+  double value;
+};
+
+struct StepLosses {
+  std::vector<std::pair<std::string, double>> terms;  // this rank's value of each term
+  double total = 0.0;                                 // their sum, which was optimized
+};
 
 class TrainStep {
  public:
   // With `dist`, gradients are averaged over the ranks before each optimizer step.
-  TrainStep(const Config& cfg, Task& task, Network& model, torch::optim::Optimizer& optimizer,
-            torch::Device device, bool channels_last, DistContext* dist = nullptr);
-  // zero_grad, forward, loss, backward, (all-reduce,) step at learning rate `lr`; returns this rank's loss.
-  // Throws RunError when the loss is not finite.
-  double run(const Batch& batch, double lr);
+  TrainStep(Network& model, Criterion criterion, torch::optim::Optimizer& optimizer, torch::Device device,
+            bool channels_last, DistContext* dist = nullptr);
+  // zero_grad, forward, loss terms, backward, (all-reduce,) step at learning rate `lr`. Throws NonFiniteLoss
+  // (on every rank of a distributed run) before backward when a term is not finite.
+  StepLosses run(const Batch& batch, double lr);
 
  private:
-  const Config& cfg_;
-  Task& task_;
   Network& model_;
+  Criterion criterion_;
   torch::optim::Optimizer& optimizer_;
   torch::Device device_;
   bool channels_last_;

@@ -12,8 +12,11 @@
 #include "paddlex/core/logging.h"
 #include "paddlex/core/stop_signal.h"
 #include "paddlex/core/text.h"
+#include "paddlex/io/tensor_file.h"
 #include "paddlex/trainers/distributed.h"
-#include "paddlex/trainers/lr_schedule.h"
+#include "paddlex/trainers/ema.h"
+#include "paddlex/trainers/evaluation.h"
+#include "paddlex/trainers/metrics_log.h"
 #include "paddlex/trainers/optimizer.h"
 #include "paddlex/trainers/train_step.h"
 
@@ -34,14 +37,6 @@ std::string metrics_text(const std::map<std::string, double>& metrics) {
   return out;
 }
 
-nlohmann::json checkpoint_entry(const std::string& dir, double score) {
-  return {{"score", score},
-          {"weights", dir + "/model.pt"},
-          {"optimizer", dir + "/optimizer.pt"},
-          {"state", dir + "/state.json"},
-          {"model_yml", dir + "/model.yml"}};
-}
-
 void log_load_report(const LoadReport& r, const std::string& source) {
   Log::info("Pretrained weights '" + source + "': " + std::to_string(r.loaded.size()) + " tensors loaded, " +
             std::to_string(r.skipped.size()) + " skipped, " + std::to_string(r.missing.size()) +
@@ -50,140 +45,115 @@ void log_load_report(const LoadReport& r, const std::string& source) {
   for (const auto& m : r.missing) Log::info("  not in file: " + m);
 }
 
-}  // namespace
-
-std::string resolve_resume_dir(const Config& cfg) {
-  std::string path = cfg.get_string("Train.resume_path");
-  if (path == "auto") {
-    const std::string pointer = (fs::path(cfg.get_string("Global.output")) / "last_checkpoint").string();
-    if (!fs::exists(pointer))
-      throw RunError("Train.resume_path=auto: no '" + pointer + "' (no checkpoint has been written there yet)");
-    std::string name = read_text_file(pointer);
-    name.erase(name.find_last_not_of(" \n\r\t") + 1);
-    path = (fs::path(cfg.get_string("Global.output")) / name).string();
-  }
-  return resolve_checkpoint_dir(path, "Train.resume_path");
+ScheduleUnit schedule_unit(const Config& cfg, const Task& task) {
+  if (cfg.is_null("Train.schedule_unit")) return task.default_schedule_unit();
+  return cfg.get_string("Train.schedule_unit") == "iters" ? ScheduleUnit::kIters : ScheduleUnit::kEpochs;
 }
 
-Trainer::Trainer(const Config& cfg, Task& task, DistContext* dist)
+EvalOptions eval_options(const Config& cfg, const torch::Device& device, bool channels_last) {
+  EvalOptions o;
+  o.batch_size = static_cast<size_t>(cfg.get_int_or("Evaluate.batch_size", cfg.get_int("Train.batch_size")));
+  o.num_workers = static_cast<int>(cfg.get_int("Train.num_workers"));
+  o.seed = static_cast<uint64_t>(cfg.get_int("Global.seed"));
+  o.device = device;
+  o.channels_last = channels_last;
+  return o;
+}
+
+}  // namespace
+
+Trainer::Trainer(const Config& cfg, const Task& task, DistContext* dist)
     : cfg_(cfg),
       task_(task),
       dist_(dist),
       is_main_(!dist || dist->rank() == 0),
       output_(cfg.get_string("Global.output")),
       device_(parse_device(cfg.get_string("Global.device")).torch_device(dist ? dist->local_rank() : 0)),
-      channels_last_(cfg.get_bool("Train.channels_last")),
-      result_models_(nlohmann::json::object()) {}
+      channels_last_(cfg.get_bool("Train.channels_last")) {}
 
-std::map<std::string, double> Trainer::run_evaluation(Network& model, const SampleSource& source,
-                                                      int64_t batch_size, bool log_progress) {
-  LoaderOptions opts;
-  opts.batch_size = static_cast<size_t>(batch_size);
-  opts.num_workers = static_cast<int>(cfg_.get_int("Train.num_workers"));
-  opts.seed = static_cast<uint64_t>(cfg_.get_int("Global.seed"));
-  DataLoader loader(std::shared_ptr<const SampleSource>(&source, [](const SampleSource*) {}), opts);
-  auto evaluator = task_.make_evaluator();
-  torch::NoGradGuard no_grad;
-  model.eval();
-  loader.start_epoch(0);
-  const size_t batches = loader.batches_per_epoch();
-  const int64_t log_interval = cfg_.get_int("Evaluate.log_interval");
-  Batch batch;
-  for (size_t i = 1; loader.next(batch); ++i) {
-    evaluator->update(model.forward(to_compute(batch.input, device_, channels_last_)).to(torch::kCPU), batch);
-    if (log_progress && (i % static_cast<size_t>(log_interval) == 0 || i == batches))
-      Log::info("[Eval] batch " + std::to_string(i) + "/" + std::to_string(batches));
-  }
-  model.train();
-  return evaluator->compute();
+Trainer::~Trainer() = default;
+
+std::string Trainer::unit_name() const { return unit_ == ScheduleUnit::kEpochs ? "epoch" : "iteration"; }
+
+std::string Trainer::position() const {
+  return "epoch " + std::to_string(state_.completed_epochs + 1) + ", iteration " +
+         std::to_string(state_.epoch_batches_done + 1) + " (step " + std::to_string(state_.global_step + 1) + ")";
 }
 
-std::map<std::string, double> Trainer::shared_evaluation(Network& model, const SampleSource& source,
-                                                         int64_t batch_size) {
-  std::map<std::string, double> metrics =
-      is_main_ ? run_evaluation(model, source, batch_size, false) : task_.make_evaluator()->compute();
-  if (!dist_) return metrics;
-  std::vector<double> values;
-  for (const auto& entry : metrics) values.push_back(entry.second);
-  values = dist_->broadcast_values(values);
-  size_t i = 0;
-  for (auto& entry : metrics) entry.second = values[i++];
-  return metrics;
-}
+Network& Trainer::eval_network() { return ema_ ? ema_->averaged() : *model_; }
 
-void Trainer::save_checkpoint(const std::string& name, Network& model, torch::optim::Optimizer& optimizer,
-                              const TrainState& state, const ModelDescription& description,
-                              const std::map<std::string, double>& metrics) {
+void Trainer::save_checkpoint(const std::string& name, const Metrics* metrics) {
   const fs::path staged = fs::path(output_) / ("." + name + ".staging");
   fs::remove_all(staged);
   fs::create_directories(staged);
-  save_tensor_dict(state_dict(model), (staged / "model.pt").string());
-  write_bytes_atomic((staged / "optimizer.pt").string(), serialize_optimizer(optimizer));
-  write_json_atomic((staged / "state.json").string(), state.to_json());
-  YAML::Emitter e;
-  e << model_yml(description, task_.name(), "Normal", state.completed_epochs, metrics);
-  write_file_atomic((staged / "model.yml").string(), std::string(e.c_str()) + "\n");
+  save_tensor_dict(state_dict(*model_), (staged / "model.pt").string());
+  for (const StatefulComponent* c : components_) c->save(staged.string());
+  write_json_atomic((staged / "state.json").string(), state_.to_json());
+  const std::map<std::string, double> values = metrics ? metrics->values : std::map<std::string, double>{};
+  write_file_atomic((staged / "model.yml").string(),
+                    yaml_text(model_yml(model_info_, "Normal", state_.completed_epochs, values)));
   replace_dir_atomic(staged.string(), (fs::path(output_) / name).string());
+  last_checkpoint_ = (fs::path(output_) / name).string();
 }
 
 void Trainer::write_train_result(bool done) {
   nlohmann::json r = {{"model_name", cfg_.get_string("Global.model")},
                       {"done_flag", done},
-                      {"label_dict", "label_dict.txt"},
                       {"train_log", "train.log"},
+                      {"metrics_log", "metrics.jsonl"},
+                      {"train_curves", "train_curves.png"},
                       {"config", "config.yaml"},
                       {"models", result_models_}};
+  r.update(data_.result_fields);
   write_json_atomic((fs::path(output_) / "train_result.json").string(), r);
 }
 
-int64_t Trainer::resolve_num_classes(const TaskData& data) const {
-  if (cfg_.is_null("Train.num_classes")) return data.num_classes;
-  const int64_t requested = cfg_.get_int("Train.num_classes");
-  if (requested < data.num_classes)
-    throw ConfigError(cfg_.origin("Train.num_classes") + ": Train.num_classes=" + std::to_string(requested) +
-                      " but the dataset has labels up to " + std::to_string(data.num_classes - 1));
-  return requested;
-}
-
-void Trainer::load_pretrained(Network& model) const {
+void Trainer::load_pretrained() {
   std::string path = cfg_.get_string("Train.pretrain_weight_path");
-  if (fs::is_directory(path)) path = (fs::path(path) / "model.pt").string();
+  if (fs::is_directory(path)) path = (fs::path(path) / read_model_yml((fs::path(path) / "model.yml").string()).eval_weights).string();
   TensorDict tensors = load_tensor_dict(path);
   for (const auto& entry : tensors)
     if (entry.first == kFoldedMarker)
       throw RunError("Train.pretrain_weight_path: '" + path + "' holds exported deployment weights with "
                      "BatchNorm folded into the convolutions; they cannot be trained from. Use the model.pt "
                      "of a training checkpoint (e.g. output/best_model/model.pt)");
-  log_load_report(load_matching(model, tensors), path);
+  log_load_report(load_matching(*model_, tensors), path);
 }
 
-void Trainer::restore_checkpoint(const std::string& dir, const ModelDescription& description, Network& model,
-                                 torch::optim::Optimizer& optimizer, TrainState& state) {
+void Trainer::restore_checkpoint(const std::string& dir) {
   TrainState saved = TrainState::from_json(read_json_file(dir + "/state.json"), dir + "/state.json");
-  ModelDescription saved_desc = read_model_yml(dir + "/model.yml");
-  if (saved_desc.model_name != description.model_name || saved_desc.num_classes != description.num_classes)
-    throw RunError("Train.resume_path: '" + dir + "' holds " + saved_desc.model_name + " with " +
-                   std::to_string(saved_desc.num_classes) + " classes, but this run trains " +
-                   description.model_name + " with " + std::to_string(description.num_classes));
-  if (saved.world_size != state.world_size) {
+  const ModelInfo saved_info = read_model_yml(dir + "/model.yml");
+  if (saved_info.model_name != model_info_.model_name || !same_attributes(saved_info.attributes, model_info_.attributes))
+    throw RunError("Train.resume_path: '" + dir + "' holds " + saved_info.model_name + " (" + task_.describe(saved_info) +
+                   "), but this run trains " + model_info_.model_name + " (" + task_.describe(model_info_) + ")");
+  if (saved.world_size != state_.world_size) {
     const std::string what = "the checkpoint was trained with " + std::to_string(saved.world_size) +
-                             " processes, this run has " + std::to_string(state.world_size);
+                             " processes, this run has " + std::to_string(state_.world_size);
     if (!cfg_.get_bool("Train.resume_any_world_size"))
       throw RunError("Train.resume_path: " + what + "; set Train.resume_any_world_size=True to continue anyway "
                      "(not exactly: the data order and batch composition change)");
     Log::warn("resuming although " + what + ": training continues, but not exactly");
   }
-  if (saved.num_threads != state.num_threads)
-    Log::warn("resuming with " + count(state.num_threads, "thread") + " instead of " +
+  if (saved.num_threads != state_.num_threads)
+    Log::warn("resuming with " + count(state_.num_threads, "thread") + " instead of " +
               std::to_string(saved.num_threads) + ": training continues, but not bit-exactly");
-  load_exact(model, load_tensor_dict(dir + "/model.pt"), dir + "/model.pt");
-  load_optimizer(optimizer, dir + "/optimizer.pt");
+  load_exact(*model_, load_tensor_dict(dir + "/model.pt"), dir + "/model.pt");
+  for (StatefulComponent* c : components_) {
+    if (c == ema_.get() && !fs::exists(dir + "/ema_state.pt")) {
+      Log::warn("Train.ema is on but '" + dir + "' was trained without it: the weight average starts afresh");
+      continue;
+    }
+    c->load(dir);
+  }
+  if (!ema_ && fs::exists(dir + "/ema_state.pt"))
+    Log::warn("'" + dir + "' holds a weight average (Train.ema) that this run, with Train.ema=False, drops");
   restore_cpu_rng_state(saved.cpu_rng_state);
-  state.completed_epochs = saved.completed_epochs;
-  state.epoch_batches_done = saved.epoch_batches_done;
-  state.global_step = saved.global_step;
-  state.best_metric = saved.best_metric;
-  state.best_epoch = saved.best_epoch;
+  state_.completed_epochs = saved.completed_epochs;
+  state_.epoch_batches_done = saved.epoch_batches_done;
+  state_.global_step = saved.global_step;
+  state_.best_metric = saved.best_metric;
+  state_.best_at = saved.best_at;
+  last_checkpoint_ = dir;
   const fs::path result = fs::path(output_) / "train_result.json";
   if (fs::exists(result)) {
     auto previous = read_json_file(result.string());
@@ -192,67 +162,20 @@ void Trainer::restore_checkpoint(const std::string& dir, const ModelDescription&
       if (result_models_.contains("last_" + std::to_string(k)))
         recent_checkpoints_.push_back(result_models_["last_" + std::to_string(k)]);
   }
-  Log::info("Resumed from '" + dir + "' after epoch " + std::to_string(state.completed_epochs) +
-            (state.epoch_batches_done ? " and " + std::to_string(state.epoch_batches_done) + " iterations of the next"
-                                      : std::string()) +
-            " (global step " + std::to_string(state.global_step) + ")");
+  Log::info("Resumed from '" + dir + "' after epoch " + std::to_string(state_.completed_epochs) +
+            (state_.epoch_batches_done ? " and " + std::to_string(state_.epoch_batches_done) + " iterations of the next"
+                                       : std::string()) +
+            " (global step " + std::to_string(state_.global_step) + ")");
 }
 
-LrScheduleSpec Trainer::lr_schedule(int64_t steps_per_epoch) const {
-  LrScheduleSpec spec;
-  spec.type = cfg_.get_string("Train.lr_scheduler.type");
-  spec.base_lr = cfg_.get_float("Train.learning_rate");
-  spec.steps_per_epoch = steps_per_epoch;
-  spec.total_epochs = cfg_.get_int("Train.epochs_iters");
-  spec.warmup_epochs = std::min(cfg_.get_int("Train.warmup_steps"), spec.total_epochs);
-  spec.warmup_start_lr = cfg_.get_float("Train.lr_scheduler.warmup_start_lr");
-  spec.eta_min = cfg_.get_float("Train.lr_scheduler.eta_min");
-  spec.milestones = cfg_.get_int_list("Train.lr_scheduler.milestones");
-  spec.gamma = cfg_.get_float("Train.lr_scheduler.gamma");
-  return spec;
-}
-
-void Trainer::save_epoch(Network& model, torch::optim::Optimizer& optimizer, const TrainState& state,
-                         const ModelDescription& description, const std::map<std::string, double>& metrics,
-                         bool improved) {
-  if (!is_main_) return;
-  const std::string primary = task_.primary_metric();
-  const double score = metrics.count(primary) ? metrics.at(primary) : -1.0;
-  const int64_t epoch = state.completed_epochs;
-  if (epoch % cfg_.get_int("Train.save_interval") == 0) {
-    const std::string name = "epoch_" + std::to_string(epoch);
-    save_checkpoint(name, model, optimizer, state, description, metrics);
-    // PaddleX keeps the five newest periodic checkpoints as last_1 (newest) .. last_5.
-    recent_checkpoints_.insert(recent_checkpoints_.begin(), checkpoint_entry(name, score));
-    if (recent_checkpoints_.size() > 5) recent_checkpoints_.resize(5);
-    for (size_t k = 0; k < recent_checkpoints_.size(); ++k)
-      result_models_["last_" + std::to_string(k + 1)] = recent_checkpoints_[k];
-  }
-  if (improved) {
-    save_checkpoint("best_model", model, optimizer, state, description, metrics);
-    result_models_["best"] = checkpoint_entry("best_model", score);
-  }
-  save_checkpoint("latest", model, optimizer, state, description, metrics);
-  write_file_atomic((fs::path(output_) / "last_checkpoint").string(), "latest\n");
-  write_train_result(epoch == cfg_.get_int("Train.epochs_iters"));
-}
-
-void Trainer::train() {
-  if (is_main_) {
-    ensure_writable_dir(output_);
-    Log::attach_file((fs::path(output_) / "train.log").string());
-    write_file_atomic((fs::path(output_) / "config.yaml").string(), cfg_.to_yaml());
-  }
-  const int64_t seed = cfg_.get_int("Global.seed");
-  torch::manual_seed(static_cast<uint64_t>(seed));
-
-  TaskData data = task_.load_data(cfg_, true, task_.eval_transforms(cfg_));
-  std::string label_dict;
-  for (size_t i = 0; i < data.labels.size(); ++i) label_dict += std::to_string(i) + " " + data.labels[i] + "\n";
-  if (is_main_) write_file_atomic((fs::path(output_) / "label_dict.txt").string(), label_dict);
-  ModelDescription description{cfg_.get_string("Global.model"), resolve_num_classes(data), data.labels,
-                               task_.eval_transforms(cfg_)};
-  auto model = task_.build_model(description.model_name, description.num_classes);
+void Trainer::setup_run() {
+  data_ = task_.load_data(cfg_, nullptr);
+  model_info_ = data_.model;
+  const bool use_ema = cfg_.get_bool("Train.ema");
+  model_info_.eval_weights = use_ema ? "ema.pt" : "model.pt";
+  if (is_main_)
+    for (const auto& [name, content] : data_.files) write_file_atomic((fs::path(output_) / name).string(), content);
+  model_ = task_.build_model(model_info_);
 
   // Resume wins over pretrain: a resumed run continues exactly, so initial weights are irrelevant.
   std::string resume_dir;
@@ -261,126 +184,240 @@ void Trainer::train() {
     if (!cfg_.is_null("Train.pretrain_weight_path"))
       Log::warn("Train.resume_path is set, so Train.pretrain_weight_path is ignored");
   } else if (!cfg_.is_null("Train.pretrain_weight_path")) {
-    load_pretrained(*model);
+    load_pretrained();
   }
-  prepare_model_for_compute(*model, device_, channels_last_);
-  model->train();
-  auto optimizer = make_optimizer(cfg_, model->parameters());
-  TrainStep step(cfg_, task_, *model, *optimizer, device_, channels_last_, dist_);
+  prepare_model_for_compute(*model_, device_, channels_last_);
+  model_->train();
+  optimizer_ = make_optimizer(cfg_, *model_);
+  optimizer_state_ = std::make_unique<OptimizerState>(*optimizer_);
+  components_ = {optimizer_state_.get()};
+  if (use_ema) {
+    auto averaged = task_.build_model(model_info_);
+    prepare_model_for_compute(*averaged, device_, channels_last_);
+    averaged->eval();
+    for (auto& p : averaged->parameters()) p.set_requires_grad(false);
+    ema_ = std::make_unique<ModelEma>(cfg_.get_float("Train.ema_decay"),
+                                      parse_ema_decay_type(cfg_.get_string("Train.ema_decay_type")), *model_,
+                                      std::move(averaged));
+    components_.push_back(ema_.get());
+  }
+  evaluator_ = task_.make_evaluator(cfg_, model_info_);
+  step_ = std::make_unique<TrainStep>(*model_, task_.make_criterion(cfg_, model_info_), *optimizer_, device_,
+                                      channels_last_, dist_);
 
   const int64_t batch_size = cfg_.get_int("Train.batch_size");
   LoaderOptions opts;
   opts.batch_size = static_cast<size_t>(batch_size);
   opts.shuffle = true;
-  opts.drop_last = data.train->size() >= static_cast<size_t>(batch_size);
-  opts.seed = static_cast<uint64_t>(seed);
+  opts.drop_last = data_.train->size() >= static_cast<size_t>(batch_size);
+  opts.seed = static_cast<uint64_t>(cfg_.get_int("Global.seed"));
   opts.num_workers = static_cast<int>(cfg_.get_int("Train.num_workers"));
   if (dist_) {  // each rank reads its shard of every epoch's order
     opts.rank = dist_->rank();
     opts.world_size = dist_->world_size();
   }
-  DataLoader loader(data.train, opts);
-  const int64_t steps_per_epoch = static_cast<int64_t>(loader.batches_per_epoch());
-  const LrScheduleSpec lr_spec = lr_schedule(steps_per_epoch);
+  loader_ = std::make_unique<DataLoader>(data_.train, opts);
+  steps_per_epoch_ = static_cast<int64_t>(loader_->batches_per_epoch());
+  if (steps_per_epoch_ == 0) throw RunError("the training set yields no batch");
 
-  TrainState state;
-  state.num_threads = at::get_num_threads();
-  state.config_hash = cfg_.hash();
-  state.world_size = dist_ ? dist_->world_size() : 1;
-  if (!resume_dir.empty()) restore_checkpoint(resume_dir, description, *model, *optimizer, state);
+  unit_ = schedule_unit(cfg_, task_);
+  const int64_t units = cfg_.get_int("Train.epochs_iters");
+  lr_spec_.type = cfg_.get_string("Train.lr_scheduler.type");
+  lr_spec_.base_lr = cfg_.get_float("Train.learning_rate");
+  lr_spec_.steps_per_unit = unit_ == ScheduleUnit::kEpochs ? steps_per_epoch_ : 1;
+  lr_spec_.total_units = units;
+  lr_spec_.warmup_units = std::min(cfg_.get_int("Train.warmup_steps"), units);
+  lr_spec_.warmup_start_lr = cfg_.get_float("Train.lr_scheduler.warmup_start_lr");
+  lr_spec_.eta_min = cfg_.get_float("Train.lr_scheduler.eta_min");
+  lr_spec_.milestones = cfg_.get_int_list("Train.lr_scheduler.milestones");
+  lr_spec_.gamma = cfg_.get_float("Train.lr_scheduler.gamma");
+  total_steps_ = units * lr_spec_.steps_per_unit;
+
+  state_.num_threads = at::get_num_threads();
+  state_.config_hash = cfg_.hash();
+  state_.world_size = dist_ ? dist_->world_size() : 1;
+  if (!resume_dir.empty()) restore_checkpoint(resume_dir);
   if (dist_) {
-    dist_->broadcast_module(*model);  // every rank starts from rank 0's weights
-    dist_->attach(*model);
+    dist_->broadcast_module(*model_);  // every rank starts from rank 0's weights
+    dist_->attach(*model_);
   }
+  if (is_main_)
+    metrics_log_ = std::make_unique<MetricsLog>(output_, resume_dir.empty() ? std::nullopt
+                                                                            : std::optional<int64_t>(state_.global_step));
+}
 
-  const int64_t epochs = cfg_.get_int("Train.epochs_iters");
-  Log::info("Training " + description.model_name + " (" + count(description.num_classes, "class") + ") on " +
-            count(static_cast<int64_t>(data.train->size()), "image") + ", " + count(steps_per_epoch, "iteration") +
-            " per epoch, " + count(epochs, "epoch") + ", device " + device_.str() + ", " +
-            count(at::get_num_threads(), "thread") +
-            (dist_ ? " per process, " + count(dist_->world_size(), "process") : ""));
-  const int64_t log_interval = cfg_.get_int("Train.log_interval");
-  const int64_t eval_interval = cfg_.get_int("Train.eval_interval");
-  const int64_t eval_batch = cfg_.get_int_or("Evaluate.batch_size", batch_size);
-  const std::string primary = task_.primary_metric();
-  const int64_t total_steps = epochs * steps_per_epoch;
-  const auto run_start = std::chrono::steady_clock::now();
-  const int64_t first_step = state.global_step;
+void Trainer::train_one_batch(const Batch& batch) {
+  const double lr = learning_rate_at(lr_spec_, state_.global_step);
+  StepLosses losses;
+  try {
+    losses = step_->run(batch, lr);
+  } catch (const NonFiniteLoss& e) {
+    const std::string what = e.term.empty() ? "a loss term is not finite on another rank"
+                                            : "loss term '" + e.term + "' is " + std::to_string(e.value);
+    throw RunError("training diverged at " + position() + ": " + what + "; nothing after the last good checkpoint " +
+                   (last_checkpoint_.empty() ? std::string("(none was written yet)") : "'" + last_checkpoint_ + "'") +
+                   " was written. Lower Train.learning_rate or check the data, then resume from that checkpoint");
+  } catch (const RunError& e) {
+    throw RunError(std::string(e.what()) + " (" + position() + ")");
+  }
+  if (ema_) ema_->update();
+  ++state_.global_step;
+  ++state_.epoch_batches_done;
 
-  for (int64_t epoch = state.completed_epochs + 1; epoch <= epochs; ++epoch) {
+  if (window_.terms.empty())
+    for (const auto& term : losses.terms) window_.terms.emplace_back(term.first, 0.0);
+  for (size_t i = 0; i < losses.terms.size() && i < window_.terms.size(); ++i)
+    window_.terms[i].second += losses.terms[i].second;
+  window_.total += losses.total;
+  window_.samples += batch.size();
+  ++window_.steps;
+  const int64_t iter = state_.epoch_batches_done;
+  const int64_t counted = unit_ == ScheduleUnit::kEpochs ? iter : state_.global_step;
+  if (counted % cfg_.get_int("Train.log_interval") != 0 && iter != steps_per_epoch_) return;
+
+  const auto now = std::chrono::steady_clock::now();
+  const double window_s = std::max(std::chrono::duration<double>(now - window_.start).count(), 1e-9);
+  const double run_s = std::chrono::duration<double>(now - run_start_).count();
+  const double per_step = run_s / static_cast<double>(std::max<int64_t>(1, state_.global_step - first_step_));
+  const std::string rate_key = plural(task_.sample_unit()) + "/s";
+  const double rate = static_cast<double>(window_.samples) / window_s;
+  const double n = static_cast<double>(window_.steps);
+  std::string terms_text;
+  nlohmann::json record = {{"type", "train"}, {"step", state_.global_step}, {"epoch", state_.completed_epochs + 1},
+                           {"iter", iter}, {"lr", lr}, {"loss", window_.total / n}};
+  for (const auto& [name, sum] : window_.terms) {
+    terms_text += (terms_text.empty() ? "" : ", ") + name + " " + fixed(sum / n, 5);
+    record[name] = sum / n;
+  }
+  record[rate_key] = rate;
+  const std::string where = unit_ == ScheduleUnit::kEpochs
+                                ? "epoch " + std::to_string(state_.completed_epochs + 1) + "/" +
+                                      std::to_string(lr_spec_.total_units) + " iter " + std::to_string(iter) + "/" +
+                                      std::to_string(steps_per_epoch_)
+                                : "iter " + std::to_string(state_.global_step) + "/" + std::to_string(total_steps_) +
+                                      " (epoch " + std::to_string(state_.completed_epochs + 1) + ")";
+  Log::info("[Train] " + where + " loss " + fixed(window_.total / n, 5) + " (" + terms_text + ") lr " + fixed(lr, 6) +
+            " " + fixed(rate, 1) + " " + rate_key + " eta " + format_duration(per_step * static_cast<double>(total_steps_ - state_.global_step)));
+  if (metrics_log_) metrics_log_->train_record(record);
+  window_ = Window();
+}
+
+void Trainer::finish_unit(int64_t unit) {
+  const bool is_last = state_.global_step == total_steps_;
+  const bool do_eval = unit % cfg_.get_int("Train.eval_interval") == 0 || is_last;
+  const bool do_save = unit % cfg_.get_int("Train.save_interval") == 0;
+  Metrics metrics;
+  bool improved = false;
+  if (do_eval) {
+    const auto eval_start = std::chrono::steady_clock::now();
+    // Throughput counts training only: the evaluation's time moves the log window's start along.
+    struct ShiftWindow {
+      Window& w;
+      std::chrono::steady_clock::time_point from;
+      ~ShiftWindow() { w.start += std::chrono::steady_clock::now() - from; }
+    } shift{window_, eval_start};
+    metrics = run_evaluation(eval_network(), data_.val, *evaluator_, eval_options(cfg_, device_, channels_last_), dist_);
+    const double score = metrics.primary_value();
+    if (!state_.best_metric || metrics.improves(score, *state_.best_metric)) {
+      improved = true;
+      state_.best_metric = score;
+      state_.best_at = unit;
+    }
+    Log::info("[Eval] " + unit_name() + " " + std::to_string(unit) + " " + metrics_text(metrics.values) + " (best " +
+              metrics.primary + " " + fixed(*state_.best_metric, 4) + " at " + unit_name() + " " +
+              std::to_string(state_.best_at) + (ema_ ? ", weight average" : "") + ")");
+    if (metrics_log_) metrics_log_->eval_record(state_.global_step, state_.completed_epochs, metrics);
+  }
+  state_.cpu_rng_state = capture_cpu_rng_state();
+  if (!is_main_) return;
+  auto entry = [&](const std::string& dir) {
+    nlohmann::json e = {{"score", do_eval ? nlohmann::json(metrics.primary_value()) : nlohmann::json(nullptr)},
+                        {"weights", dir + "/model.pt"},
+                        {"optimizer", dir + "/optimizer.pt"},
+                        {"state", dir + "/state.json"},
+                        {"model_yml", dir + "/model.yml"}};
+    if (ema_) e["ema"] = dir + "/ema.pt";
+    return e;
+  };
+  const Metrics* saved_metrics = do_eval ? &metrics : nullptr;
+  if (do_save) {
+    const std::string name = (unit_ == ScheduleUnit::kEpochs ? "epoch_" : "iter_") + std::to_string(unit);
+    save_checkpoint(name, saved_metrics);
+    // PaddleX keeps the five newest periodic checkpoints as last_1 (newest) .. last_5.
+    recent_checkpoints_.insert(recent_checkpoints_.begin(), entry(name));
+    if (recent_checkpoints_.size() > 5) recent_checkpoints_.resize(5);
+    for (size_t k = 0; k < recent_checkpoints_.size(); ++k)
+      result_models_["last_" + std::to_string(k + 1)] = recent_checkpoints_[k];
+  }
+  if (improved) {
+    save_checkpoint("best_model", saved_metrics);
+    result_models_["best"] = entry("best_model");
+  }
+  // Epochs are long: latest follows each; iterations are short: latest follows evaluations and saves.
+  if (unit_ == ScheduleUnit::kEpochs || do_eval || do_save) {
+    save_checkpoint("latest", saved_metrics);
+    write_file_atomic((fs::path(output_) / "last_checkpoint").string(), "latest\n");
+    write_train_result(is_last);
+  }
+}
+
+void Trainer::train() {
+  if (is_main_) {
+    ensure_writable_dir(output_);
+    Log::attach_file((fs::path(output_) / "train.log").string());
+    write_file_atomic((fs::path(output_) / "config.yaml").string(), cfg_.to_yaml());
+  }
+  torch::manual_seed(static_cast<uint64_t>(cfg_.get_int("Global.seed")));
+  setup_run();
+
+  const std::string length = unit_ == ScheduleUnit::kEpochs ? count(lr_spec_.total_units, "epoch")
+                                                            : count(lr_spec_.total_units, "iteration") + " in all";
+  Log::info("Training " + model_info_.model_name + " (" + task_.describe(model_info_) + ") on " +
+            count(static_cast<int64_t>(data_.train->size()), task_.sample_unit()) +
+            ", " + count(steps_per_epoch_, "iteration") + " per epoch, " + length + ", device " + device_.str() + ", " +
+            count(at::get_num_threads(), "thread") + (dist_ ? " per process, " + count(dist_->world_size(), "process") : "") +
+            (ema_ ? ", weight average (EMA) on" : ""));
+  run_start_ = std::chrono::steady_clock::now();
+  first_step_ = state_.global_step;
+  window_ = Window();
+  bool start_epoch = true;
+  while (state_.global_step < total_steps_) {
     // A checkpoint taken mid-epoch continues at its batch: the epoch's order is a function of (seed, epoch).
-    int64_t iter = state.epoch_batches_done;
-    loader.start_epoch(epoch - 1, static_cast<size_t>(iter));
+    if (start_epoch) loader_->start_epoch(state_.completed_epochs, static_cast<size_t>(state_.epoch_batches_done));
+    start_epoch = false;
     Batch batch;
-    int64_t window_images = 0, window_steps = 0;
-    double window_loss = 0.0;
-    auto window_start = std::chrono::steady_clock::now();
-    while (loader.next(batch)) {
-      ++iter;
-      const double lr = learning_rate_at(lr_spec, state.global_step);
-      double loss_value;
-      try {
-        loss_value = step.run(batch, lr);
-      } catch (const RunError& e) {
-        throw RunError(std::string(e.what()) + " (epoch " + std::to_string(epoch) + ", iteration " +
-                       std::to_string(iter) + ")");
-      }
-      ++state.global_step;
-      window_loss += loss_value;
-      window_images += batch.input.size(0);
-      ++window_steps;
-      if (iter % log_interval == 0 || iter == steps_per_epoch) {
-        auto now = std::chrono::steady_clock::now();
-        double window_s = std::chrono::duration<double>(now - window_start).count();
-        double run_s = std::chrono::duration<double>(now - run_start).count();
-        double per_step = run_s / std::max<int64_t>(1, state.global_step - first_step);
-        Log::info("[Train] epoch " + std::to_string(epoch) + "/" + std::to_string(epochs) + " iter " +
-                  std::to_string(iter) + "/" + std::to_string(steps_per_epoch) + " loss " +
-                  fixed(window_loss / window_steps, 5) + " lr " + fixed(lr, 6) + " " +
-                  fixed(window_images / std::max(window_s, 1e-9), 1) + " img/s eta " +
-                  format_duration(per_step * (total_steps - state.global_step)));
-        window_loss = 0.0;
-        window_images = window_steps = 0;
-        window_start = now;
-      }
-      state.epoch_batches_done = iter;
-      // In a distributed run all ranks stop at the same step, whichever of them got the signal.
-      if (dist_ ? dist_->any(stop_requested()) : stop_requested()) {
-        state.cpu_rng_state = capture_cpu_rng_state();
-        if (is_main_) {
-          save_checkpoint("latest", *model, *optimizer, state, description, {});
-          write_file_atomic((fs::path(output_) / "last_checkpoint").string(), "latest\n");
-          write_train_result(false);
-        }
-        throw RunError("stopped by " + (stop_signal_number() ? "signal " + std::to_string(stop_signal_number())
-                                                             : std::string("a stop signal on another rank")) +
-                       " at epoch " +
-                       std::to_string(epoch) + ", iteration " + std::to_string(iter) + "; checkpoint saved in '" +
-                       output_ + "/latest': continue with -o Train.resume_path=auto");
-      }
+    if (!loader_->next(batch)) throw RunError("internal: the data loader ended an epoch early (" + position() + ")");
+    train_one_batch(batch);
+    const bool epoch_end = state_.epoch_batches_done == steps_per_epoch_;
+    if (epoch_end) {
+      ++state_.completed_epochs;
+      state_.epoch_batches_done = 0;
+      start_epoch = true;
     }
-    state.epoch_batches_done = 0;
-    state.completed_epochs = epoch;
-
-    std::map<std::string, double> metrics;
-    bool improved = false;
-    if (epoch % eval_interval == 0 || epoch == epochs) {
-      metrics = shared_evaluation(*model, *data.val, eval_batch);
-      const double score = metrics.at(primary);
-      // ">=" as PaddleClas: among equal scores the later epoch is kept.
-      if (score >= state.best_metric) {
-        improved = true;
-        state.best_metric = score;
-        state.best_epoch = epoch;
+    if (unit_ == ScheduleUnit::kIters) finish_unit(state_.global_step);
+    else if (epoch_end) finish_unit(state_.completed_epochs);
+    // In a distributed run all ranks stop at the same step, whichever of them got the signal.
+    if (dist_ ? dist_->any(stop_requested()) : stop_requested()) {
+      state_.cpu_rng_state = capture_cpu_rng_state();
+      if (is_main_) {
+        save_checkpoint("latest", nullptr);
+        write_file_atomic((fs::path(output_) / "last_checkpoint").string(), "latest\n");
+        write_train_result(false);
       }
-      Log::info("[Eval] epoch " + std::to_string(epoch) + " " + metrics_text(metrics) + " (best " + primary + " " +
-                fixed(state.best_metric, 4) + " at epoch " + std::to_string(state.best_epoch) + ")");
+      const std::string at = state_.epoch_batches_done
+                                 ? "epoch " + std::to_string(state_.completed_epochs + 1) + ", iteration " +
+                                       std::to_string(state_.epoch_batches_done)
+                                 : "the end of epoch " + std::to_string(state_.completed_epochs);
+      throw RunError("stopped by " + (stop_signal_number() ? "signal " + std::to_string(stop_signal_number())
+                                                           : std::string("a stop signal on another rank")) +
+                     " at " + at + "; checkpoint saved in '" + output_ + "/latest': continue with -o Train.resume_path=auto");
     }
-    state.cpu_rng_state = capture_cpu_rng_state();
-    save_epoch(*model, *optimizer, state, description, metrics, improved);
   }
-  Log::info("Training done: best " + primary + " " + fixed(state.best_metric, 4) + " at epoch " +
-            std::to_string(state.best_epoch) + "; checkpoints in '" + output_ + "'");
+  Log::info("Training done" +
+            (state_.best_metric ? ": best_model from " + unit_name() + " " + std::to_string(state_.best_at) + " (" +
+                                      fixed(*state_.best_metric, 4) + ")"
+                                : std::string()) +
+            "; checkpoints in '" + output_ + "'");
   Log::detach_file();
 }
 
@@ -388,20 +425,23 @@ nlohmann::json Trainer::evaluate() {
   const std::string dir =
       resolve_checkpoint_dir(cfg_.get_string_or("Evaluate.weight_path", (fs::path(output_) / "best_model").string()),
                              "Evaluate.weight_path");
-  ModelDescription desc = read_model_yml(dir + "/model.yml");
+  const ModelInfo info = read_model_yml(dir + "/model.yml");
+  if (info.task != task_.name())
+    throw RunError("Evaluate.weight_path: '" + dir + "' holds a " + info.task + " model (" + info.model_name +
+                   "), but Global.model " + cfg_.get_string("Global.model") + " is a " + task_.name() + " model");
   // The checkpoint's own preprocessing: the model was trained at its input size, whatever this config says.
-  TaskData data = task_.load_data(cfg_, false, desc.transforms);
-  if (data.num_classes > desc.num_classes)
-    throw RunError("the dataset has " + std::to_string(data.num_classes) + " classes but the model in '" + dir +
-                   "' predicts " + std::to_string(desc.num_classes));
-  auto model = load_checkpoint_network(task_, dir, desc);
-  prepare_model_for_compute(*model, device_, channels_last_);
-  const int64_t batch = cfg_.get_int_or("Evaluate.batch_size", cfg_.get_int("Train.batch_size"));
-  Log::info("Evaluating '" + dir + "' (" + desc.model_name + ") on " + std::to_string(data.val->size()) +
-            " validation images");
-  auto metrics = run_evaluation(*model, *data.val, batch, true);
-  Log::info("[Eval] " + metrics_text(metrics));
-  return {{"metrics", metrics}, {"weight_path", dir}};
+  TaskData data = task_.load_data(cfg_, &info);
+  auto network = load_checkpoint_network(task_, dir, info);
+  prepare_model_for_compute(*network, device_, channels_last_);
+  auto evaluator = task_.make_evaluator(cfg_, info);
+  EvalOptions opts = eval_options(cfg_, device_, channels_last_);
+  opts.log_interval = cfg_.get_int("Evaluate.log_interval");
+  Log::info("Evaluating '" + dir + "' (" + info.model_name + ", " + info.eval_weights + ") on " +
+            count(static_cast<int64_t>(data.val->size()), task_.sample_unit()) +
+            " of the val split");
+  const Metrics metrics = run_evaluation(*network, data.val, *evaluator, opts);
+  Log::info("[Eval] " + metrics_text(metrics.values));
+  return {{"metrics", metrics.values}, {"primary_metric", metrics.primary}, {"weight_path", dir}};
 }
 
 }  // namespace paddlex

@@ -10,6 +10,7 @@
 #include "paddlex/core/config.h"
 #include "paddlex/engine.h"
 #include "paddlex/modules/image_classification/cls_task.h"
+#include "paddlex/modules/registry.h"
 #include "paddlex/trainers/distributed.h"
 #include "paddlex/trainers/optimizer.h"
 #include "paddlex/trainers/train_step.h"
@@ -21,15 +22,11 @@ class SyntheticSource : public paddlex::SampleSource {
  public:
   SyntheticSource(size_t n, int64_t res, int64_t classes) : images_(torch::randn({16, 3, res, res})), n_(n), classes_(classes) {}
   size_t size() const override { return n_; }
-  paddlex::Batch allocate(size_t n) const override {
-    paddlex::Batch b;
-    b.input = torch::empty({static_cast<int64_t>(n), images_.size(1), images_.size(2), images_.size(3)});
-    b.target = torch::empty({static_cast<int64_t>(n)}, torch::kInt64);
-    return b;
-  }
-  void load(size_t index, uint64_t, paddlex::Batch& batch, size_t slot) const override {
-    batch.input[static_cast<int64_t>(slot)].copy_(images_[static_cast<int64_t>(index % 16)]);
-    batch.target[static_cast<int64_t>(slot)] = static_cast<int64_t>(index) % classes_;
+  paddlex::Sample get(size_t index, uint64_t) const override {
+    paddlex::Sample s;
+    s.tensors["image"] = images_[static_cast<int64_t>(index % 16)];
+    s.tensors["label"] = torch::tensor(static_cast<int64_t>(index) % classes_, torch::kInt64);
+    return s;
   }
 
  private:
@@ -55,18 +52,19 @@ int main(int argc, char** argv) {
         "Train.input_size=" + res,    "Train.resize_short=" + res,     "Train.batch_size=" + batch,
         "Train.num_workers=" + workers, "Train.learning_rate=0.01",   "Train.optimizer.weight_decay=0.0001"};
     for (int i = 9; i < argc; ++i) overrides.push_back(argv[i]);
-    auto cfg = paddlex::Config::from_text("", overrides);
+    auto cfg = paddlex::Config::from_text("", overrides, paddlex::schema_for_model);
     paddlex::configure_threads(cfg);
     paddlex::cls::ClsTask task;
-    auto data = task.load_data(cfg, true, task.eval_transforms(cfg));
+    auto data = task.load_data(cfg, nullptr);
     std::shared_ptr<const paddlex::SampleSource> source = data.train;
-    if (kind == "synthetic") source = std::make_shared<SyntheticSource>(data.train->size(), std::stoi(res), data.num_classes);
+    const int64_t classes = data.model.attributes["num_classes"].as<int64_t>();
+    if (kind == "synthetic") source = std::make_shared<SyntheticSource>(data.train->size(), std::stoi(res), classes);
     torch::manual_seed(0);
-    auto model = task.build_model(model_name, data.num_classes);
+    auto model = task.build_model(data.model);
     const bool channels_last = cfg.get_bool("Train.channels_last");
     paddlex::prepare_model_for_compute(*model, torch::kCPU, channels_last);
     model->train();
-    auto optimizer = paddlex::make_optimizer(cfg, model->parameters());
+    auto optimizer = paddlex::make_optimizer(cfg, *model);
     const paddlex::DistEnv env = paddlex::read_dist_env();
     std::unique_ptr<paddlex::DistContext> dist;
     if (env.distributed()) {
@@ -74,7 +72,8 @@ int main(int argc, char** argv) {
       dist->broadcast_module(*model);
       dist->attach(*model);
     }
-    paddlex::TrainStep step(cfg, task, *model, *optimizer, torch::kCPU, channels_last, dist.get());
+    paddlex::TrainStep step(*model, task.make_criterion(cfg, data.model), *optimizer, torch::kCPU, channels_last,
+                            dist.get());
     paddlex::LoaderOptions opts;
     opts.batch_size = std::stoul(batch);
     opts.shuffle = true;
@@ -96,7 +95,7 @@ int main(int argc, char** argv) {
           start = std::chrono::steady_clock::now();
           sync_at_start = dist ? dist->gradient_sync_seconds() : 0.0;
         }
-        if (done > 2) images += b.input.size(0);
+        if (done > 2) images += b.size();
       }
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -1,29 +1,30 @@
-// Image classification plugged into the engine.
+// Image classification (PaddleX image_classification, ClsDataset) plugged into the engine.
 #pragma once
-#include "paddlex/trainers/task.h"
+#include "paddlex/modules/image_classification/image_class_task.h"
 
 namespace paddlex::cls {
 
-class ClsTask : public Task {
+class ClsTask : public ImageClassTask {
  public:
   std::string name() const override { return "image_classification"; }
   std::vector<std::string> model_names() const override;
-  std::string primary_metric() const override { return "val.top1"; }
-  nlohmann::json check_dataset(const Config& cfg) override;
-  TaskData load_data(const Config& cfg, bool with_train, const YAML::Node& eval_transforms) override;
-  std::shared_ptr<Network> build_model(const std::string& model_name, int64_t num_classes) override;
-  torch::Tensor loss(const Config& cfg, const torch::Tensor& output, const Batch& batch) override;
-  std::unique_ptr<Evaluator> make_evaluator() const override;
-  YAML::Node eval_transforms(const Config& cfg) const override;
-  YAML::Node inference_config(const ModelDescription& model) const override;
-  nlohmann::json predict(const Config& cfg, Network& model, const ModelDescription& description,
-                         const YAML::Node& inference_config) override;
-};
+  std::vector<const KeyGroup*> config_keys() const override;
+  void check_config(const Config& cfg) const override;
+  std::shared_ptr<Network> build_model(const ModelInfo& model) const override;
+  Criterion make_criterion(const Config& cfg, const ModelInfo& model) const override;
+  std::unique_ptr<Evaluator> make_evaluator(const Config& cfg, const ModelInfo& model) const override;
+  YAML::Node inference_config(const ModelInfo& model) const override;
+  std::unique_ptr<Predictor> make_predictor(const Config& cfg, const ModelInfo& model,
+                                            const YAML::Node& inference_config) const override;
 
-// check_dataset mode (cls_dataset_checker.cpp).
-nlohmann::json check_cls_dataset(const Config& cfg);
-// predict mode (cls_predictor.cpp).
-nlohmann::json predict_cls(const Config& cfg, Network& model, const ModelDescription& description,
-                           const YAML::Node& inference_config);
+ protected:
+  std::string dataset_type() const override { return "ClsDataset"; }
+  std::vector<ListedImage> read_list(const std::string& root, const std::string& list, int64_t num_classes,
+                                     bool decode_images, Problems& problems,
+                                     nlohmann::json& attributes) const override;
+  torch::Tensor label_tensor(const std::vector<int64_t>& labels, int64_t num_classes) const override;
+  YAML::Node train_ops(const Config& cfg) const override;
+  YAML::Node eval_ops(const Config& cfg) const override;
+};
 
 }  // namespace paddlex::cls

@@ -10,10 +10,14 @@
 
 namespace paddlex::cls {
 
+// Image classifiers: {"image": [N,3,H,W] float} -> {"logits": [N,num_classes]}.
 class ClassifierImpl : public Network {
  public:
+  std::vector<std::string> input_names() const override { return {"image"}; }
+  std::vector<std::string> output_names() const override { return {"logits"}; }
+  TensorMap forward(const TensorMap& inputs) override { return {{"logits", logits(inputs.at("image"))}}; }
   // [N,3,H,W] float -> logits [N,num_classes]; any H,W >= 32.
-  torch::Tensor forward(torch::Tensor x) override = 0;
+  virtual torch::Tensor logits(torch::Tensor x) = 0;
   // Folds every BatchNorm into the conv before it and removes the BN submodules (deployment form):
   // afterwards state_dict has no BN keys, convs that had BN have a "bias", eval-mode outputs equal
   // (within 1e-4 relative) those of the unfolded model in eval mode.

@@ -86,13 +86,13 @@ MobileNetV3Impl::MobileNetV3Impl(MobileNetV3Size size, double scale, int64_t num
   const int64_t squeeze = make_divisible(class_squeeze * scale);
   last_second_conv = register_module(
       "last_second_conv", nn::ConvBNAct(channels, squeeze, 1, 1, 1, Activation::kHardswish));
-  head.register_on(*this, squeeze, num_classes);
+  head.register_on(*this, squeeze, num_classes, nn::ClassifierHead::kLinear);
   nn::init_conv_bn(*this);
 }
 
-torch::Tensor MobileNetV3Impl::forward(torch::Tensor x) {
+torch::Tensor MobileNetV3Impl::logits(torch::Tensor x) {
   x = last_second_conv(blocks->forward(conv(x)));
-  return head.forward(x);
+  return head.forward(x, is_training());
 }
 
 void MobileNetV3Impl::fold_batchnorm() { nn::fold_all_conv_bn_act(*this); }

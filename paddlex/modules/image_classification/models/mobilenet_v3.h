@@ -15,7 +15,7 @@ class MobileNetV3Impl : public ClassifierImpl {
   // `scale` multiplies every channel count except the 1280-wide last_conv (PaddleClas
   // x0_35..x1_25).
   MobileNetV3Impl(MobileNetV3Size size, double scale, int64_t num_classes);
-  torch::Tensor forward(torch::Tensor x) override;
+  torch::Tensor logits(torch::Tensor x) override;
   void fold_batchnorm() override;
 
  private:

@@ -58,7 +58,7 @@ TORCH_MODULE(DepthwiseSeparable);
 
 }  // namespace
 
-PPLCNetImpl::PPLCNetImpl(double scale, int64_t num_classes) {
+PPLCNetImpl::PPLCNetImpl(double scale, int64_t num_classes, nn::ClassifierHead head_kind) {
   conv1 = register_module("conv1", nn::ConvBNAct(3, make_divisible(kStemChannels * scale), 3, 2, 1,
                                                  Activation::kHardswish));
   for (size_t i = 0; i < kStages.size(); ++i) {
@@ -70,14 +70,15 @@ PPLCNetImpl::PPLCNetImpl(double scale, int64_t num_classes) {
     stages_.push_back(register_module("blocks" + std::to_string(i + 2), stage));
   }
   const int64_t channels = make_divisible(kLastStageChannels * scale);
-  head.register_on(*this, channels, num_classes);
+  head.register_on(*this, channels, num_classes, head_kind);
   nn::init_conv_bn(*this);
+  if (head.ml_decoder) head.ml_decoder->reset_parameters();  // its own initialisation, not the backbone's
 }
 
-torch::Tensor PPLCNetImpl::forward(torch::Tensor x) {
+torch::Tensor PPLCNetImpl::logits(torch::Tensor x) {
   x = conv1(x);
   for (auto& stage : stages_) x = stage->forward(x);
-  return head.forward(x);
+  return head.forward(x, is_training());
 }
 
 void PPLCNetImpl::fold_batchnorm() { nn::fold_all_conv_bn_act(*this); }

@@ -13,8 +13,8 @@ namespace paddlex::cls {
 class PPLCNetImpl : public ClassifierImpl {
  public:
   // `scale` multiplies every channel count except the 1280-wide last_conv.
-  PPLCNetImpl(double scale, int64_t num_classes);
-  torch::Tensor forward(torch::Tensor x) override;
+  PPLCNetImpl(double scale, int64_t num_classes, nn::ClassifierHead head = nn::ClassifierHead::kLinear);
+  torch::Tensor logits(torch::Tensor x) override;
   void fold_batchnorm() override;
 
  private:

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "paddlex/export/bn_folding.h"
+#include "paddlex/nn/bn_folding.h"
 #include "paddlex/nn/layers.h"
 
 namespace paddlex::cls {
@@ -81,7 +81,8 @@ TORCH_MODULE(Block);
 
 }  // namespace
 
-ResNetImpl::ResNetImpl(ResNetBlock block, const std::vector<int64_t>& depths, int64_t num_classes) {
+ResNetImpl::ResNetImpl(ResNetBlock block, const std::vector<int64_t>& depths, int64_t num_classes,
+                       nn::ClassifierHead head) {
   conv1 = register_module("conv1", conv(3, 64, 7, 2));
   bn1 = register_module("bn1", batch_norm(64));
   const int64_t planes[] = {64, 128, 256, 512};
@@ -89,8 +90,17 @@ ResNetImpl::ResNetImpl(ResNetBlock block, const std::vector<int64_t>& depths, in
     layers_.push_back(register_module("layer" + std::to_string(i + 1),
                                       make_layer(block, planes[i], depths.at(i), i == 0 ? 1 : 2)));
   }
-  fc = register_module("fc", torch::nn::Linear(inplanes_, num_classes));
+  if (head == nn::ClassifierHead::kMLDecoder) {
+    nn::MLDecoderOptions o;
+    o.in_channels = inplanes_;
+    o.num_classes = num_classes;
+    o.query_num = num_classes;
+    ml_decoder = register_module("fc", nn::MLDecoder(o));
+  } else {
+    fc = register_module("fc", torch::nn::Linear(inplanes_, num_classes));
+  }
   nn::init_conv_bn(*this);
+  if (ml_decoder) ml_decoder->reset_parameters();  // its own initialisation, not the backbone's
 }
 
 torch::nn::Sequential ResNetImpl::make_layer(ResNetBlock block, int64_t planes, int64_t depth,
@@ -104,11 +114,12 @@ torch::nn::Sequential ResNetImpl::make_layer(ResNetBlock block, int64_t planes, 
   return layer;
 }
 
-torch::Tensor ResNetImpl::forward(torch::Tensor x) {
+torch::Tensor ResNetImpl::logits(torch::Tensor x) {
   x = conv1(x);
   if (bn1) x = bn1(x);
   x = torch::max_pool2d(x.relu_(), 3, 2, 1);
   for (auto& layer : layers_) x = layer->forward(x);
+  if (ml_decoder) return ml_decoder(x);  // PaddleClas drops the pool and attends over every position
   x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   return fc(x);
 }

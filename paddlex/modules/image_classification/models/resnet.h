@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "paddlex/modules/image_classification/models/classifier.h"
+#include "paddlex/nn/layers.h"
 
 namespace paddlex::cls {
 
@@ -14,8 +15,9 @@ enum class ResNetBlock { kBasic, kBottleneck };
 class ResNetImpl : public ClassifierImpl {
  public:
   // `depths`: number of blocks in layer1..layer4.
-  ResNetImpl(ResNetBlock block, const std::vector<int64_t>& depths, int64_t num_classes);
-  torch::Tensor forward(torch::Tensor x) override;
+  ResNetImpl(ResNetBlock block, const std::vector<int64_t>& depths, int64_t num_classes,
+             nn::ClassifierHead head = nn::ClassifierHead::kLinear);
+  torch::Tensor logits(torch::Tensor x) override;
   void fold_batchnorm() override;
 
  private:
@@ -27,6 +29,7 @@ class ResNetImpl : public ClassifierImpl {
   torch::nn::BatchNorm2d bn1{nullptr};
   std::vector<torch::nn::Sequential> layers_;
   torch::nn::Linear fc{nullptr};
+  nn::MLDecoder ml_decoder{nullptr};  // registered as "fc" in place of the linear layer (ClassifierHead::kMLDecoder)
 };
 
 }  // namespace paddlex::cls

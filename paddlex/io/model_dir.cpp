@@ -1,0 +1,80 @@
+#include "paddlex/io/model_dir.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "paddlex/core/errors.h"
+
+namespace fs = std::filesystem;
+
+namespace paddlex {
+namespace {
+// _Attributes keys the engine writes itself; task attributes never use them.
+const char* const kEngineAttributes[] = {"model_type", "fixed_input_shape", "eval_metrics"};
+}  // namespace
+
+std::string yaml_text(const YAML::Node& node) {
+  YAML::Emitter e;
+  e << node;
+  return std::string(e.c_str()) + "\n";
+}
+
+bool same_attributes(const YAML::Node& a, const YAML::Node& b) { return yaml_text(a) == yaml_text(b); }
+
+YAML::Node model_yml(const ModelInfo& model, const std::string& status, int64_t completed_epochs,
+                     const std::map<std::string, double>& metrics) {
+  YAML::Node root;
+  root["version"] = "1.0.0";
+  root["Model"] = model.model_name;
+  YAML::Node attributes;
+  attributes["model_type"] = model.task;
+  if (model.attributes.IsMap())
+    for (const auto& kv : model.attributes) attributes[kv.first.as<std::string>()] = kv.second;
+  attributes["fixed_input_shape"] = YAML::Node(YAML::NodeType::Null);
+  YAML::Node eval(YAML::NodeType::Map);
+  for (const auto& [k, v] : metrics) eval[k] = v;
+  attributes["eval_metrics"] = eval;
+  root["_Attributes"] = attributes;
+  root["Transforms"] = model.transforms;
+  root["completed_epochs"] = completed_epochs;
+  root["status"] = status;
+  root["eval_weights"] = model.eval_weights;
+  return root;
+}
+
+ModelInfo read_model_yml(const std::string& path) {
+  if (!fs::is_regular_file(path)) throw RunError("model description not found: '" + path + "'");
+  try {
+    YAML::Node root = YAML::LoadFile(path);
+    ModelInfo m;
+    m.model_name = root["Model"].as<std::string>();
+    const YAML::Node attributes = root["_Attributes"];
+    if (!attributes.IsMap()) throw RunError(path + ": _Attributes is missing or not a mapping");
+    m.task = attributes["model_type"].as<std::string>();
+    m.attributes = YAML::Node(YAML::NodeType::Map);
+    for (const auto& kv : attributes) {
+      const std::string key = kv.first.as<std::string>();
+      if (std::none_of(std::begin(kEngineAttributes), std::end(kEngineAttributes), [&](const char* k) { return key == k; }))
+        m.attributes[key] = kv.second;
+    }
+    m.transforms = root["Transforms"];
+    if (root["eval_weights"]) m.eval_weights = root["eval_weights"].as<std::string>();
+    if (m.eval_weights.find('/') != std::string::npos || m.eval_weights.empty())
+      throw RunError(path + ": eval_weights must name a file beside model.yml, got '" + m.eval_weights + "'");
+    return m;
+  } catch (const YAML::Exception& e) {
+    throw RunError(at_line(path, e.mark.line + 1, "bad model.yml: " + e.msg));
+  }
+}
+
+std::string resolve_checkpoint_dir(const std::string& path, const std::string& key) {
+  fs::path p(path);
+  if (fs::is_regular_file(p)) p = p.parent_path();
+  if (!fs::is_directory(p))
+    throw RunError(key + ": '" + path + "' is neither a checkpoint directory nor a file inside one");
+  if (!fs::exists(p / "model.pt") || !fs::exists(p / "model.yml"))
+    throw RunError(key + ": '" + p.string() + "' is not a checkpoint directory (needs model.pt and model.yml)");
+  return p.string();
+}
+
+}  // namespace paddlex

@@ -1,0 +1,39 @@
+// A model directory as the engine writes it: model.yml (PaddleX 2.x layout) beside the weights. Checkpoints
+// (status Normal) and deployment exports (status Infer) share it.
+#pragma once
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace paddlex {
+
+// What model.yml says about a trained model. The attributes belong to the task (classes and labels for
+// classification; character dicts, window lengths or scaler statistics for others); the engine only stores
+// and compares them.
+struct ModelInfo {
+  std::string model_name;
+  std::string task;         // model_type
+  YAML::Node attributes;    // a mapping, owned by the task
+  YAML::Node transforms;    // eval/inference preprocessing op list
+  // The weights a checkpoint is evaluated, exported and predicted with: model.pt, or ema.pt when the run
+  // averaged its weights (Train.ema).
+  std::string eval_weights = "model.pt";
+};
+
+// True when both attribute mappings hold the same keys and values.
+bool same_attributes(const YAML::Node& a, const YAML::Node& b);
+std::string yaml_text(const YAML::Node& node);
+
+// model.yml: version, Model, _Attributes (model_type, the task's attributes, fixed_input_shape, eval_metrics),
+// Transforms, completed_epochs, status (Normal for checkpoints, Infer for exports), eval_weights.
+YAML::Node model_yml(const ModelInfo& model, const std::string& status, int64_t completed_epochs,
+                     const std::map<std::string, double>& metrics);
+// Throws RunError naming the file (and line) when it is missing or malformed.
+ModelInfo read_model_yml(const std::string& path);
+
+// Accepts a checkpoint directory or a file inside one; returns the directory. Throws RunError naming `key`.
+std::string resolve_checkpoint_dir(const std::string& path, const std::string& key);
+
+}  // namespace paddlex
