@@ -18,23 +18,6 @@ using namespace paddlex::testing;
 
 namespace {
 
-std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& overrides) {
-  for (const auto& o : overrides) {
-    args.push_back("-o");
-    args.push_back(o);
-  }
-  return args;
-}
-
-void expect_same_tensors(const std::string& a, const std::string& b) {
-  auto ta = paddlex::load_tensor_dict(a), tb = paddlex::load_tensor_dict(b);
-  ASSERT_EQ(ta.size(), tb.size());
-  for (size_t i = 0; i < ta.size(); ++i) {
-    ASSERT_EQ(ta[i].first, tb[i].first);
-    EXPECT_TRUE(torch::equal(ta[i].second, tb[i].second)) << ta[i].first << " differs";
-  }
-}
-
 class ClassificationE2E : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <array>
 #include <chrono>
@@ -15,6 +16,8 @@
 #include <random>
 #include <sstream>
 #include <thread>
+
+#include "paddlex/io/tensor_file.h"
 
 namespace fs = std::filesystem;
 
@@ -116,6 +119,34 @@ std::string make_cls_dataset(const std::string& dir, int classes, int per_class_
   return dir;
 }
 
+std::string make_mlcls_dataset(const std::string& dir, int train, int val) {
+  fs::create_directories(fs::path(dir) / "images");
+  std::mt19937 rng(11);
+  std::normal_distribution<float> noise(0.f, 15.f);
+  std::ofstream(fs::path(dir) / "label.txt") << "0 red\n1 green\n2 blue\n";
+  std::ofstream train_list(fs::path(dir) / "train.txt"), val_list(fs::path(dir) / "val.txt");
+  const cv::Point corners[] = {{1, 1}, {13, 1}, {7, 13}};
+  for (int i = 0; i < train + val; ++i) {
+    const int subset = 1 + i % 7;  // bits: which squares the image shows
+    cv::Mat img(24, 24, CV_8UC3);
+    for (int y = 0; y < 24; ++y)
+      for (int x = 0; x < 24; ++x)
+        for (int ch = 0; ch < 3; ++ch) img.at<cv::Vec3b>(y, x)[ch] = cv::saturate_cast<uint8_t>(60.f + noise(rng));
+    std::string labels;
+    for (int c = 0; c < 3; ++c) {
+      if (!(subset & (1 << c))) continue;
+      cv::Scalar color(0, 0, 0);
+      color[2 - c] = 255;  // BGR on disk: class 0 red, 1 green, 2 blue
+      cv::rectangle(img, cv::Rect(corners[c], cv::Size(10, 10)), color, cv::FILLED);
+      labels += (labels.empty() ? "" : ",") + std::to_string(c);
+    }
+    const std::string name = "images/m" + std::to_string(i) + ".png";
+    cv::imwrite((fs::path(dir) / name).string(), img);
+    (i < train ? train_list : val_list) << name << "\t" << labels << "\n";
+  }
+  return dir;
+}
+
 nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_text(path)); }
 
 std::string read_text(const std::string& path) {
@@ -146,6 +177,38 @@ std::vector<std::string> base_args(const std::string& dataset, const std::string
           "-o", "Train.warmup_steps=0",
           "-o", "Train.learning_rate=0.05",
           "-o", "Train.num_workers=2"};
+}
+
+std::vector<std::string> ml_base_args(const std::string& dataset, const std::string& output, const std::string& mode) {
+  return {"-c", std::string(PADDLEX_SOURCE_DIR) + "/paddlex/configs/image_multilabel_classification/PP-LCNet_x1_0_ML.yaml",
+          "-o", "Global.mode=" + mode,
+          "-o", "Global.dataset_dir=" + dataset,
+          "-o", "Global.output=" + output,
+          "-o", "Global.num_threads=1",
+          "-o", "Train.input_size=32",
+          "-o", "Train.cutout_length=8",
+          "-o", "Train.batch_size=8",
+          "-o", "Train.epochs_iters=2",
+          "-o", "Train.warmup_steps=0",
+          "-o", "Train.learning_rate=0.001",
+          "-o", "Train.num_workers=2"};
+}
+
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& overrides) {
+  for (const auto& o : overrides) {
+    args.push_back("-o");
+    args.push_back(o);
+  }
+  return args;
+}
+
+void expect_same_tensors(const std::string& a, const std::string& b) {
+  auto ta = paddlex::load_tensor_dict(a), tb = paddlex::load_tensor_dict(b);
+  ASSERT_EQ(ta.size(), tb.size()) << a << " vs " << b;
+  for (size_t i = 0; i < ta.size(); ++i) {
+    ASSERT_EQ(ta[i].first, tb[i].first);
+    EXPECT_TRUE(torch::equal(ta[i].second, tb[i].second)) << ta[i].first << " differs between " << a << " and " << b;
+  }
 }
 
 }  // namespace paddlex::testing

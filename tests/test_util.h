@@ -45,6 +45,10 @@ class TempDir {
 // `per_class_train` / `per_class_val` images each.
 std::string make_cls_dataset(const std::string& dir, int classes, int per_class_train, int per_class_val);
 
+// A tiny learnable PaddleX multi-label dataset (MLClsDataset): 24x24 images showing any non-empty subset of a
+// red, a green and a blue square (classes 0, 1, 2), lines "images/x.png<TAB>0,2"; `train` and `val` images.
+std::string make_mlcls_dataset(const std::string& dir, int train, int val);
+
 nlohmann::json read_json(const std::string& path);
 std::string read_text(const std::string& path);
 // Polls the file at `path` (e.g. a spawned run's log) until it contains `part` or 10 s pass; returns its text.
@@ -52,5 +56,11 @@ std::string wait_for_text(const std::string& path, const std::string& part);
 
 // Common arguments: the PP-LCNet_x0_25 config, a small input size, the dataset and output dirs.
 std::vector<std::string> base_args(const std::string& dataset, const std::string& output, const std::string& mode);
+// The same for the PP-LCNet_x1_0_ML config: 32 px, Cutout 8 px, RandAugmentV4 on.
+std::vector<std::string> ml_base_args(const std::string& dataset, const std::string& output, const std::string& mode);
+// `args` with "-o <override>" appended for each override.
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& overrides);
+// Fails the test unless the two weight files hold the same names and bit-identical tensors.
+void expect_same_tensors(const std::string& a, const std::string& b);
 
 }  // namespace paddlex::testing

@@ -13,10 +13,10 @@ namespace {
 
 using nlohmann::json;
 
-// Line and column of byte offset `byte` (1-based) in `text`.
+// Line and column of the character at 1-based position `byte` in `text` (nlohmann's parse_error::byte).
 std::string line_column(const std::string& text, size_t byte) {
   size_t line = 1, column = 1;
-  for (size_t i = 0; i < std::min(byte, text.size()); ++i) {
+  for (size_t i = 0; i + 1 < byte && i < text.size(); ++i) {
     if (text[i] == '\n') ++line, column = 1;
     else ++column;
   }

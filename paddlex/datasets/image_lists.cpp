@@ -209,6 +209,10 @@ MultiLabelList read_mlcls_list(const std::string& dataset_dir, const std::string
       problems.add(at_line(path, number, "empty label set"));
       return;
     }
+    if (field.back() == ',') {
+      problems.add(at_line(path, number, "the labels end with a comma"));
+      return;
+    }
     for (const auto& token : split_fields(field, ',')) {
       int64_t v;
       if (!parse_int(token, v)) {
@@ -220,10 +224,17 @@ MultiLabelList read_mlcls_list(const std::string& dataset_dir, const std::string
     p.sample.abs_path = checked_image(dataset_dir, p.sample.rel_path, decode_images, path, number, problems);
     if (!p.sample.abs_path.empty()) parsed.push_back(std::move(p));
   });
+  // A file of "0" lines with one class is class ids (every image of class 0), not vectors of nothing: some 1
+  // must appear for the vector reading.
   const bool multi_hot =
-      num_classes > 0 && !parsed.empty() && std::all_of(parsed.begin(), parsed.end(), [&](const Parsed& p) {
-        return static_cast<int64_t>(p.values.size()) == num_classes &&
-               std::all_of(p.values.begin(), p.values.end(), [](int64_t v) { return v == 0 || v == 1; });
+      num_classes > 0 && !parsed.empty() &&
+      std::all_of(parsed.begin(), parsed.end(),
+                  [&](const Parsed& p) {
+                    return static_cast<int64_t>(p.values.size()) == num_classes &&
+                           std::all_of(p.values.begin(), p.values.end(), [](int64_t v) { return v == 0 || v == 1; });
+                  }) &&
+      std::any_of(parsed.begin(), parsed.end(), [](const Parsed& p) {
+        return std::find(p.values.begin(), p.values.end(), 1) != p.values.end();
       });
   list.format = multi_hot ? MultiLabelFormat::kMultiHot : MultiLabelFormat::kClassIds;
   for (auto& p : parsed) {

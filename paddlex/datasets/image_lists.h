@@ -64,8 +64,10 @@ struct MultiLabelList {
 
 // Reads an MLClsDataset list of a dataset with `num_classes` classes, checking every line: a tab between path and
 // labels, integer labels, ids within label.txt (or a full 0/1 vector), a non-empty label set, the image inside
-// the dataset dir and present (decoded too when asked). The file is in multi-hot form when every line holds
-// exactly num_classes values that are all 0 or 1, in class-id form otherwise. Bad lines are reported and left out.
+// the dataset dir and present (decoded too when asked). The file is in multi-hot form when every line that passes
+// those checks holds exactly num_classes values, all 0 or 1, and some value is 1; in class-id form otherwise (so
+// with two classes a file whose every line is "0,1" reads as vectors, PaddleX's form). Bad lines are reported and
+// left out.
 MultiLabelList read_mlcls_list(const std::string& dataset_dir, const std::string& list_name, int64_t num_classes,
                                bool decode_images, Problems& problems);
 
