@@ -48,6 +48,10 @@ void write_json_atomic(const std::string& path, const nlohmann::json& value) {
   write_file_atomic(path, value.dump(4) + "\n");
 }
 
+void write_json_atomic(const std::string& path, const nlohmann::ordered_json& value) {
+  write_file_atomic(path, value.dump(4) + "\n");
+}
+
 std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw RunError("cannot read '" + path + "'");

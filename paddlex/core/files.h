@@ -10,6 +10,8 @@ namespace paddlex {
 void write_file_atomic(const std::string& path, const std::string& content);
 void write_bytes_atomic(const std::string& path, const std::vector<char>& bytes);
 void write_json_atomic(const std::string& path, const nlohmann::json& value);
+// Keys in insertion order (result files whose field order users know from PaddleX).
+void write_json_atomic(const std::string& path, const nlohmann::ordered_json& value);
 std::string read_text_file(const std::string& path);  // throws RunError naming the path
 std::vector<char> read_binary_file(const std::string& path);
 nlohmann::json read_json_file(const std::string& path);

@@ -74,7 +74,7 @@ void draw_class_histogram(const std::vector<std::string>& split_names,
 }
 
 void draw_line_charts(const std::vector<ChartPanel>& panels, const std::string& x_label, const std::string& path) {
-  const int width = 900, panel_h = 260, left = 80, right = 20, top = 50, bottom = 35;
+  const int width = 900, panel_h = 270, left = 80, right = 20, top = 60, bottom = 35;
   cv::Mat img(panel_h * static_cast<int>(std::max<size_t>(1, panels.size())) + 20, width, CV_8UC3,
               cv::Scalar(255, 255, 255));
   for (size_t p = 0; p < panels.size(); ++p) {
@@ -90,7 +90,7 @@ void draw_line_charts(const std::vector<ChartPanel>& panels, const std::string& 
     cv::putText(img, panel.title, {left, y0 + 20}, cv::FONT_HERSHEY_SIMPLEX, 0.55, kBlack, 1);
     std::vector<std::string> names;
     for (const auto& s : panel.series) names.push_back(s.name);
-    draw_legend(img, names, left + 260, y0 + 20);
+    draw_legend(img, names, left, y0 + 42);
     cv::rectangle(img, cv::Rect(left, y0 + top, plot_w, plot_h), kBlack, 1);
     if (!std::isfinite(x_lo)) continue;  // nothing to draw yet
     if (x_hi == x_lo) x_hi = x_lo + 1;

@@ -67,13 +67,14 @@ nlohmann::json run_predict(const Config& cfg, const Task& task, const torch::Dev
     for (auto& entry : outputs) entry.second = entry.second.to(torch::kCPU);
     const auto rows = predictor->postprocess(batch, outputs);
     for (size_t i = begin; i < end; ++i) {
-      nlohmann::json r = nlohmann::json::object({{"input_path", inputs[i]}});
-      r.update(rows.at(i - begin));
+      nlohmann::ordered_json r = {{"input_path", inputs[i]}};
+      for (const auto& [key, value] : rows.at(i - begin).items()) r[key] = value;
       const std::string stem = (fs::path(output) / fs::path(inputs[i]).stem()).string();
       write_json_atomic(stem + ".json", r);
-      predictor->visualize(inputs[i], r, stem);
+      const nlohmann::json result = nlohmann::json::parse(r.dump());
+      predictor->visualize(inputs[i], result, stem);
       Log::info(inputs[i] + ": " + r.dump());
-      results.push_back(r);
+      results.push_back(result);
     }
   }
   return {{"results", results}};

@@ -60,8 +60,8 @@ class Predictor {
   // One input, preprocessed as the model expects.
   virtual Sample read(const std::string& input) const = 0;
   virtual Batch collate(std::vector<Sample> samples) const { return stack_samples(std::move(samples)); }
-  // One result per batch row; the runner puts input_path first.
-  virtual std::vector<nlohmann::json> postprocess(const Batch& batch, const TensorMap& outputs) const = 0;
+  // One result per batch row, fields in the order PaddleX writes them; the runner puts input_path first.
+  virtual std::vector<nlohmann::ordered_json> postprocess(const Batch& batch, const TensorMap& outputs) const = 0;
   // Draws `result` for `input` into `<output_stem>.<ext>`.
   virtual void visualize(const std::string& input, const nlohmann::json& result,
                          const std::string& output_stem) const = 0;

@@ -83,7 +83,8 @@ void MetricsLog::draw_curves() const {
     return s;
   };
   ChartPanel loss{"loss (mean over each log interval)", {}}, lr{"learning rate", {series("lr", lr_)}};
-  if (losses_.count("loss")) loss.series.push_back(series("loss", losses_.at("loss")));
+  // The total only adds a line when there are several terms; with one it is that term.
+  if (losses_.count("loss") && losses_.size() > 2) loss.series.push_back(series("loss", losses_.at("loss")));
   for (const auto& [name, points] : losses_)
     if (name != "loss") loss.series.push_back(series(name, points));
   ChartPanel metric{"evaluation: " + primary_, {series(primary_, primary_values_)}};

@@ -33,8 +33,8 @@ class ClsPredictor : public ImageClassPredictor {
  public:
   ClsPredictor(const YAML::Node& inference_config, ClassLabels classes, int64_t k)
       : ImageClassPredictor(inference_config, 1), classes_(std::move(classes)), k_(k) {}
-  std::vector<nlohmann::json> postprocess(const Batch&, const TensorMap& outputs) const override {
-    std::vector<nlohmann::json> rows;
+  std::vector<nlohmann::ordered_json> postprocess(const Batch&, const TensorMap& outputs) const override {
+    std::vector<nlohmann::ordered_json> rows;
     for (const auto& ranked : top_classes(outputs.at("logits"), k_)) rows.push_back(class_result(ranked, classes_));
     return rows;
   }

@@ -238,7 +238,7 @@ void ImageClassPredictor::visualize(const std::string& input, const nlohmann::js
   save_captioned_image(read_image_rgb(input), lines, output_stem + ".jpg");
 }
 
-nlohmann::json class_result(const std::vector<std::pair<int64_t, double>>& ranked, const ClassLabels& classes) {
+nlohmann::ordered_json class_result(const std::vector<std::pair<int64_t, double>>& ranked, const ClassLabels& classes) {
   std::vector<int64_t> ids;
   std::vector<double> scores;
   std::vector<std::string> names;

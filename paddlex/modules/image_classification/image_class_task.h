@@ -76,6 +76,6 @@ class ImageClassPredictor : public Predictor {
 };
 
 // result["class_ids"/"scores"/"label_names"] of one image from its (id, score) pairs, in the given order.
-nlohmann::json class_result(const std::vector<std::pair<int64_t, double>>& ranked, const ClassLabels& classes);
+nlohmann::ordered_json class_result(const std::vector<std::pair<int64_t, double>>& ranked, const ClassLabels& classes);
 
 }  // namespace paddlex::cls

@@ -52,9 +52,9 @@ class MultiLabelPredictor : public cls::ImageClassPredictor {
  public:
   MultiLabelPredictor(const YAML::Node& inference_config, cls::ClassLabels classes, double threshold)
       : ImageClassPredictor(inference_config, SIZE_MAX), classes_(std::move(classes)), threshold_(threshold) {}
-  std::vector<nlohmann::json> postprocess(const Batch&, const TensorMap& outputs) const override {
+  std::vector<nlohmann::ordered_json> postprocess(const Batch&, const TensorMap& outputs) const override {
     const torch::Tensor probabilities = torch::sigmoid(outputs.at("logits").to(torch::kFloat32)).contiguous();
-    std::vector<nlohmann::json> rows;
+    std::vector<nlohmann::ordered_json> rows;
     for (int64_t r = 0; r < probabilities.size(0); ++r)
       rows.push_back(cls::class_result(
           classes_above(probabilities[r].data_ptr<float>(), probabilities.size(1), threshold_), classes_));
