@@ -121,15 +121,16 @@ TEST_F(ClassificationE2E, AllFiveModes) {
 }
 
 TEST_F(ClassificationE2E, LearnsTheTask) {
-  // Large enough for BatchNorm statistics to settle within a few epochs (the 24-image set is too noisy).
-  const std::string data = make_cls_dataset(root_ + "/larger", 4, 30, 8);
+  // Three classes told apart by color (classes 3+ add a stripe orientation, too subtle for a few epochs from
+  // scratch at 32 px); large enough for BatchNorm statistics to settle within a few epochs.
+  const std::string data = make_cls_dataset(root_ + "/larger", 3, 30, 8);
   auto args = base_args(data, output_, "train");
   args[1] = std::string(PADDLEX_SOURCE_DIR) + "/paddlex/configs/image_classification/ResNet18.yaml";
   auto train = run_main(with(args, {"Train.epochs_iters=6", "Train.batch_size=16", "Train.learning_rate=0.01",
                                     "Train.warmup_steps=1", "Train.lr_scheduler.type=Cosine",
-                                    "Train.random_crop_scale=[0.5, 1.0]", "Train.eval_interval=6"}));
+                                    "Train.random_crop_scale=[0.5, 1.0]", "Train.eval_interval=1"}));
   ASSERT_EQ(train.exit_code, 0) << train.output;
-  EXPECT_GE(read_json(output_ + "/train_result.json")["models"]["best"]["score"].get<double>(), 0.75) << train.output;
+  EXPECT_GE(read_json(output_ + "/train_result.json")["models"]["best"]["score"].get<double>(), 0.9) << train.output;
 }
 
 // Caffe's TestSnapshot: 2 epochs in one run equal 1 epoch, a new process resuming, and 1 more epoch.

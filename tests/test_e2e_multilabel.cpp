@@ -2,6 +2,8 @@
 // COCO conversion and split, bad lines reported one by one.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -85,7 +87,9 @@ TEST_F(MultiLabelE2E, AllFiveModes) {
   EXPECT_EQ(p1["class_ids"], p2["class_ids"]);
   for (size_t k = 0; k < 3; ++k) {
     EXPECT_NEAR(p1["scores"][k].get<double>(), p2["scores"][k].get<double>(), 1e-4);
-    if (k) EXPECT_GE(p1["scores"][k - 1].get<double>(), p1["scores"][k].get<double>());
+    if (k > 0) {
+      EXPECT_GE(p1["scores"][k - 1].get<double>(), p1["scores"][k].get<double>());
+    }
     const int id = p1["class_ids"][k].get<int>();
     EXPECT_EQ(p1["label_names"][k], std::vector<std::string>({"red", "green", "blue"})[static_cast<size_t>(id)]);
   }
@@ -109,6 +113,38 @@ TEST_F(MultiLabelE2E, LearnsTheTask) {
                               "Train.randaugment=False", "Train.cutout_length=0", "Train.eval_interval=8"}));
   ASSERT_EQ(train.exit_code, 0) << train.output;
   EXPECT_GE(read_json(output_ + "/train_result.json")["models"]["best"]["score"].get<double>(), 0.9) << train.output;
+}
+
+// SIGTERM mid-epoch with the weight average on: the checkpoint taken at that step resumes to the same weights and
+// average as an uninterrupted run.
+TEST_F(MultiLabelE2E, SignalStopMidEpochWithEmaResumesExactly) {
+  const std::vector<std::string> common = {"Train.batch_size=2", "Train.log_interval=1", "Train.ema=True",
+                                           "Train.input_size=64"};
+  auto full = run_main(with(ml_base_args(dataset_, root_ + "/full", "train"), common));
+  ASSERT_EQ(full.exit_code, 0) << full.output;
+  const std::string log = root_ + "/stopped.log";
+  const int pid = spawn_main(with(ml_base_args(dataset_, output_, "train"), common), log);
+  wait_for_text(log, "[Train] epoch 1/2 iter 1/");
+  kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit_code(pid), 1) << read_text(log);
+  const auto state = read_json(output_ + "/latest/state.json");
+  EXPECT_GT(state["epoch_batches_done"].get<int>(), 0) << read_text(log);
+  auto resume = common;
+  resume.push_back("Train.resume_path=auto");
+  auto resumed = run("train", resume);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  expect_same_tensors(root_ + "/full/latest/model.pt", output_ + "/latest/model.pt");
+  expect_same_tensors(root_ + "/full/latest/ema.pt", output_ + "/latest/ema.pt");
+}
+
+// The task's model attributes decide whether a checkpoint can be continued: another class count cannot.
+TEST_F(MultiLabelE2E, ResumeRefusesOtherModelAttributes) {
+  ASSERT_EQ(run("train", {"Train.epochs_iters=1"}).exit_code, 0);
+  auto other = run_main(with(ml_base_args(dataset_, root_ + "/other", "train"),
+                             {"Train.num_classes=5", "Train.resume_path=" + output_ + "/latest"}));
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_TRUE(Contains(other.output, "holds PP-LCNet_x1_0_ML (3 classes), but this run trains PP-LCNet_x1_0_ML (5 classes)"))
+      << other.output;
 }
 
 TEST_F(MultiLabelE2E, BadLinesAreReportedWithFileAndLine) {

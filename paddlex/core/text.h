@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 namespace paddlex {
 
@@ -24,6 +25,14 @@ inline std::string plural(const std::string& noun) {
 // "1 thread", "2 threads", "2 processes": a count with its noun in English number.
 inline std::string count(int64_t n, const std::string& noun) {
   return std::to_string(n) + " " + (n == 1 ? noun : plural(noun));
+}
+
+// The names of a table of (name, value) pairs, in table order.
+template <typename Table>
+std::vector<std::string> table_names(const Table& table) {
+  std::vector<std::string> names;
+  for (const auto& entry : table) names.push_back(entry.first);
+  return names;
 }
 
 // The shortest decimal text that reads back as exactly `v` ("0.485", not "0.48499999999999999").

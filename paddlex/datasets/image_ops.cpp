@@ -370,19 +370,19 @@ class NormalizeImage : public ImageOp {
   }
   void apply(ImageSample& s, SampleRng&) const override {
     require_8bit(s, "NormalizeImage");
-    float mul[3], add[3];
-    for (int c = 0; c < 3; ++c) {
-      mul[c] = static_cast<float>(scale_ / std_[c]);
-      add[c] = static_cast<float>(-mean_[c] / std_[c]);
-    }
     cv::Mat out(s.image.rows, s.image.cols, CV_32FC3);
-    for (int y = 0; y < s.image.rows; ++y) {
-      const uint8_t* src = s.image.ptr<uint8_t>(y);
-      float* dst = out.ptr<float>(y);
-      for (int x = 0; x < 3 * s.image.cols; x += 3)
-        for (int c = 0; c < 3; ++c) dst[x + c] = src[x + c] * mul[c] + add[c];
-    }
+    float* const no_planes[3] = {nullptr, nullptr, nullptr};
+    normalize(s.image, out.ptr<float>(), no_planes);
     s.image = out;
+  }
+  // NormalizeImage then ToCHWImage in one pass over the pixels, straight into the tensor.
+  void apply_to_chw(ImageSample& s) const {
+    require_8bit(s, "NormalizeImage");
+    s.chw = torch::empty({3, s.image.rows, s.image.cols}, torch::kFloat32);
+    float* planes[3];
+    for (int c = 0; c < 3; ++c) planes[c] = s.chw[c].data_ptr<float>();
+    normalize(s.image, nullptr, planes);
+    s.image = cv::Mat();
   }
   YAML::Node to_yaml() const override {
     YAML::Node args, mean(YAML::NodeType::Sequence), std(YAML::NodeType::Sequence);
@@ -399,6 +399,28 @@ class NormalizeImage : public ImageOp {
   }
 
  private:
+  // Writes the normalized pixels interleaved (HWC) to `hwc`, or per channel (CHW) to `planes` when hwc is null.
+  void normalize(const cv::Mat& u8, float* hwc, float* const planes[3]) const {
+    float mul[3], add[3];
+    for (int c = 0; c < 3; ++c) {
+      mul[c] = static_cast<float>(scale_ / std_[c]);
+      add[c] = static_cast<float>(-mean_[c] / std_[c]);
+    }
+    const int w = u8.cols;
+    for (int y = 0; y < u8.rows; ++y) {
+      const uint8_t* src = u8.ptr<uint8_t>(y);
+      if (hwc) {
+        float* dst = hwc + static_cast<size_t>(y) * w * 3;
+        for (int x = 0; x < 3 * w; x += 3)
+          for (int c = 0; c < 3; ++c) dst[x + c] = src[x + c] * mul[c] + add[c];
+      } else {
+        const size_t row = static_cast<size_t>(y) * w;
+        for (int x = 0; x < w; ++x)
+          for (int c = 0; c < 3; ++c) planes[c][row + x] = src[3 * x + c] * mul[c] + add[c];
+      }
+    }
+  }
+
   double scale_ = 1.0 / 255.0;
   std::vector<double> mean_{0.485, 0.456, 0.406};
   std::vector<double> std_{0.229, 0.224, 0.225};
@@ -452,11 +474,7 @@ YAML::Node image_op_entry(const std::string& name, const YAML::Node& args) {
 }
 
 const std::vector<std::string>& image_op_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const auto& entry : op_table()) out.push_back(entry.first);
-    return out;
-  }();
+  static const std::vector<std::string> names = table_names(op_table());
   return names;
 }
 
@@ -485,7 +503,15 @@ YAML::Node ImagePipeline::to_yaml() const {
 }
 
 void ImagePipeline::apply(ImageSample& sample, SampleRng& rng) const {
-  for (const auto& op : ops_) op->apply(sample, rng);
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    const auto* normalize = dynamic_cast<const NormalizeImage*>(ops_[i].get());
+    if (normalize && i + 1 < ops_.size() && dynamic_cast<const ToCHWImage*>(ops_[i + 1].get())) {
+      normalize->apply_to_chw(sample);
+      ++i;
+      continue;
+    }
+    ops_[i]->apply(sample, rng);
+  }
 }
 
 torch::Tensor ImagePipeline::image_tensor(cv::Mat rgb, SampleRng& rng) const {

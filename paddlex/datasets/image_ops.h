@@ -22,7 +22,8 @@ struct ImageSample {
   cv::Mat mask;                                    // optional HxW 8-bit label map (segmentation)
   std::vector<cv::Vec4f> boxes;                    // optional x1, y1, x2, y2 in pixels (detection)
   std::vector<std::vector<cv::Point2f>> polygons;  // optional, in pixels (text detection)
-  torch::Tensor chw;                               // float [3,H,W], set by ToCHWImage
+  torch::Tensor chw;                               // float [3,H,W], set by ToCHWImage (NormalizeImage then
+                                                   // ToCHWImage run as one pass and leave `image` empty)
 };
 
 class ImageOp {

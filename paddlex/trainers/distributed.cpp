@@ -426,12 +426,18 @@ std::vector<std::string> DistContext::all_gather_bytes(const std::string& mine) 
   return pieces;
 }
 
-bool DistContext::any(bool flag) {
-  std::vector<at::Tensor> t{torch::full({1}, flag ? 1.0f : 0.0f, torch::TensorOptions().device(impl_->device))};
+bool DistContext::any(bool flag) { return any(std::vector<bool>{flag}).front(); }
+
+std::vector<bool> DistContext::any(const std::vector<bool>& flags) {
+  std::vector<float> values(flags.begin(), flags.end());
+  std::vector<at::Tensor> t{torch::tensor(values).to(impl_->device)};
   mark_progress();
   wait(impl_->allreduce(t), "synchronizing");
   complete_collective();
-  return t[0].item<float>() > 0.0f;
+  const at::Tensor sums = t[0].cpu();
+  std::vector<bool> out;
+  for (size_t i = 0; i < flags.size(); ++i) out.push_back(sums[static_cast<int64_t>(i)].item<float>() > 0.0f);
+  return out;
 }
 
 }  // namespace paddlex

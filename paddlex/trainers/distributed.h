@@ -67,6 +67,8 @@ class DistContext {
   std::vector<std::string> all_gather_bytes(const std::string& mine);
   // True on every rank when `flag` is true on any rank (a stop request reaching one rank stops all together).
   bool any(bool flag);
+  // The same for several flags in one collective.
+  std::vector<bool> any(const std::vector<bool>& flags);
 
  private:
   struct Bucket;

@@ -24,7 +24,7 @@ TrainStep::TrainStep(Network& model, Criterion criterion, torch::optim::Optimize
       channels_last_(channels_last),
       dist_(dist) {}
 
-StepLosses TrainStep::run(const Batch& batch, double lr) {
+StepLosses TrainStep::run(const Batch& batch, double lr, bool stop_here) {
   set_learning_rate(optimizer_, lr);
   // Dropping the gradients (PyTorch's zero_grad(set_to_none=True)) spares a memset per parameter: backward
   // then writes fresh gradients instead of accumulating into zeros.
@@ -46,7 +46,13 @@ StepLosses TrainStep::run(const Batch& batch, double lr) {
     if (bad < 0 && !std::isfinite(v)) bad = static_cast<int>(i);
   }
   // Every rank stops together: one rank's NaN would otherwise leave the others waiting in the all-reduce.
-  const bool any_bad = dist_ ? dist_->any(bad >= 0) : bad >= 0;
+  bool any_bad = bad >= 0;
+  losses.stop = stop_here;
+  if (dist_) {
+    const std::vector<bool> anywhere = dist_->any({any_bad, stop_here});
+    any_bad = anywhere[0];
+    losses.stop = anywhere[1];
+  }
   if (any_bad) throw bad >= 0 ? NonFiniteLoss(terms[bad].first, losses.terms[bad].second) : NonFiniteLoss("", NAN);
   torch::Tensor total = terms.front().second;
   for (size_t i = 1; i < terms.size(); ++i) total = total + terms[i].second;

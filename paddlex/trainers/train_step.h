@@ -28,6 +28,7 @@ class NonFiniteLoss : public RunError {
 struct StepLosses {
   std::vector<std::pair<std::string, double>> terms;  // this rank's value of each term
   double total = 0.0;                                 // their sum, which was optimized
+  bool stop = false;  // some rank was asked to stop (run's `stop_here`): all stop after this step together
 };
 
 class TrainStep {
@@ -36,8 +37,9 @@ class TrainStep {
   TrainStep(Network& model, Criterion criterion, torch::optim::Optimizer& optimizer, torch::Device device,
             bool channels_last, DistContext* dist = nullptr);
   // zero_grad, forward, loss terms, backward, (all-reduce,) step at learning rate `lr`. Throws NonFiniteLoss
-  // (on every rank of a distributed run) before backward when a term is not finite.
-  StepLosses run(const Batch& batch, double lr);
+  // (on every rank of a distributed run) before backward when a term is not finite. `stop_here`: this rank was
+  // asked to stop; in a distributed run the ranks agree on both in one collective before backward.
+  StepLosses run(const Batch& batch, double lr, bool stop_here = false);
 
  private:
   Network& model_;

@@ -246,11 +246,11 @@ void Trainer::setup_run() {
                                                                             : std::optional<int64_t>(state_.global_step));
 }
 
-void Trainer::train_one_batch(const Batch& batch) {
+bool Trainer::train_one_batch(const Batch& batch) {
   const double lr = learning_rate_at(lr_spec_, state_.global_step);
   StepLosses losses;
   try {
-    losses = step_->run(batch, lr);
+    losses = step_->run(batch, lr, stop_requested());
   } catch (const NonFiniteLoss& e) {
     const std::string what = e.term.empty() ? "a loss term is not finite on another rank"
                                             : "loss term '" + e.term + "' is " + std::to_string(e.value);
@@ -273,7 +273,9 @@ void Trainer::train_one_batch(const Batch& batch) {
   ++window_.steps;
   const int64_t iter = state_.epoch_batches_done;
   const int64_t counted = unit_ == ScheduleUnit::kEpochs ? iter : state_.global_step;
-  if (counted % cfg_.get_int("Train.log_interval") != 0 && iter != steps_per_epoch_) return;
+  // In a distributed run all ranks stop at the same step, whichever of them got the signal.
+  const bool stop = dist_ ? losses.stop : stop_requested();
+  if (counted % cfg_.get_int("Train.log_interval") != 0 && iter != steps_per_epoch_) return stop;
 
   const auto now = std::chrono::steady_clock::now();
   const double window_s = std::max(std::chrono::duration<double>(now - window_.start).count(), 1e-9);
@@ -300,6 +302,7 @@ void Trainer::train_one_batch(const Batch& batch) {
             " " + fixed(rate, 1) + " " + rate_key + " eta " + format_duration(per_step * static_cast<double>(total_steps_ - state_.global_step)));
   if (metrics_log_) metrics_log_->train_record(record);
   window_ = Window();
+  return stop;
 }
 
 void Trainer::finish_unit(int64_t unit) {
@@ -387,7 +390,7 @@ void Trainer::train() {
     start_epoch = false;
     Batch batch;
     if (!loader_->next(batch)) throw RunError("internal: the data loader ended an epoch early (" + position() + ")");
-    train_one_batch(batch);
+    const bool stop = train_one_batch(batch);
     const bool epoch_end = state_.epoch_batches_done == steps_per_epoch_;
     if (epoch_end) {
       ++state_.completed_epochs;
@@ -396,8 +399,8 @@ void Trainer::train() {
     }
     if (unit_ == ScheduleUnit::kIters) finish_unit(state_.global_step);
     else if (epoch_end) finish_unit(state_.completed_epochs);
-    // In a distributed run all ranks stop at the same step, whichever of them got the signal.
-    if (dist_ ? dist_->any(stop_requested()) : stop_requested()) {
+    // A stop at the last step changes nothing: the final checkpoint is written already.
+    if (stop && state_.global_step < total_steps_) {
       state_.cpu_rng_state = capture_cpu_rng_state();
       if (is_main_) {
         save_checkpoint("latest", nullptr);

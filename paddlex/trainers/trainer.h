@@ -39,8 +39,9 @@ class Trainer {
   void load_pretrained();
   // Everything a resumed run continues from: weights, components, counters, best metric, RNG, result entries.
   void restore_checkpoint(const std::string& dir);
-  // One optimizer step on `batch`, with the per-interval log line and metrics record.
-  void train_one_batch(const Batch& batch);
+  // One optimizer step on `batch`, with the per-interval log line and metrics record. True when training must
+  // stop after this step (a signal; on any rank of a distributed run).
+  bool train_one_batch(const Batch& batch);
   // The end of epoch or iteration `unit`: evaluation, checkpoints and results as the intervals say.
   void finish_unit(int64_t unit);
   void save_checkpoint(const std::string& name, const Metrics* metrics);

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "paddlex/core/errors.h"
+#include "paddlex/core/text.h"
 #include "paddlex/modules/image_classification/models/mobilenet_v3.h"
 #include "paddlex/modules/image_classification/models/pp_lcnet.h"
 #include "paddlex/modules/image_classification/models/resnet.h"
@@ -57,11 +58,7 @@ Classifier create_classifier(const std::string& name, int64_t num_classes) {
 }
 
 const std::vector<std::string>& classifier_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const auto& entry : registry()) out.push_back(entry.first);
-    return out;
-  }();
+  static const std::vector<std::string> names = table_names(registry());
   return names;
 }
 
