@@ -25,7 +25,9 @@ class SampleSource {
  public:
   virtual ~SampleSource() = default;
   virtual size_t size() const = 0;
-  // Sample `index`; `seed` drives its random augmentation. Called from loader threads concurrently.
+  // Sample `index`; `seed` drives its random augmentation. Called from loader threads concurrently, as is
+  // collate: both should avoid ATen operations that run in parallel (torch::stack, large copy_), whose thread
+  // teams would compete with the training step for the cores (plain loops and memcpy cost nothing extra).
   virtual Sample get(size_t index, uint64_t seed) const = 0;
   // Combines the samples of one batch (in batch order); the default stacks every tensor.
   virtual Batch collate(std::vector<Sample> samples) const { return stack_samples(std::move(samples)); }

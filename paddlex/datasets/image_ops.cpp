@@ -119,8 +119,13 @@ YAML::Node size_yaml(cv::Size s) {
 
 void resize_all(ImageSample& s, cv::Size to, int interpolation) {
   const double sx = static_cast<double>(to.width) / s.image.cols, sy = static_cast<double>(to.height) / s.image.rows;
-  cv::resize(s.image, s.image, to, 0, 0, interpolation);
-  if (!s.mask.empty()) cv::resize(s.mask, s.mask, to, 0, 0, cv::INTER_NEAREST);
+  cv::Mat image, mask;  // fresh outputs: the inputs may be views into pixels that must stay as they are
+  cv::resize(s.image, image, to, 0, 0, interpolation);
+  s.image = image;
+  if (!s.mask.empty()) {
+    cv::resize(s.mask, mask, to, 0, 0, cv::INTER_NEAREST);
+    s.mask = mask;
+  }
   for (auto& b : s.boxes) {
     b[0] = static_cast<float>(b[0] * sx), b[2] = static_cast<float>(b[2] * sx);
     b[1] = static_cast<float>(b[1] * sy), b[3] = static_cast<float>(b[3] * sy);
@@ -130,10 +135,11 @@ void resize_all(ImageSample& s, cv::Size to, int interpolation) {
 }
 
 // Boxes are clipped to the crop; a box wholly outside keeps zero area (the task decides what to drop, since
-// boxes carry labels the ops do not see).
-void crop_all(ImageSample& s, cv::Rect r) {
-  s.image = s.image(r).clone();
-  if (!s.mask.empty()) s.mask = s.mask(r).clone();
+// boxes carry labels the ops do not see). With `keep_views` the image and mask stay views into the uncropped
+// pixels, for a resize that follows at once.
+void crop_all(ImageSample& s, cv::Rect r, bool keep_views = false) {
+  s.image = keep_views ? s.image(r) : s.image(r).clone();
+  if (!s.mask.empty()) s.mask = keep_views ? s.mask(r) : s.mask(r).clone();
   const float w = static_cast<float>(r.width), h = static_cast<float>(r.height);
   for (auto& b : s.boxes) {
     b[0] = std::clamp(b[0] - r.x, 0.f, w), b[2] = std::clamp(b[2] - r.x, 0.f, w);
@@ -251,7 +257,7 @@ class RandCropImage : public ImageOp {
       if (w > 0 && h > 0 && w <= width && h <= height) {
         const int y = static_cast<int>(rng.below(static_cast<uint64_t>(height - h + 1)));
         const int x = static_cast<int>(rng.below(static_cast<uint64_t>(width - w + 1)));
-        crop_all(s, {x, y, w, h});
+        crop_all(s, {x, y, w, h}, true);
         resize_all(s, size_, interpolation_);
         return;
       }
@@ -260,7 +266,7 @@ class RandCropImage : public ImageOp {
     int w = width, h = height;
     if (in_ratio < ratio_.first) h = static_cast<int>(std::lround(w / ratio_.first));
     else if (in_ratio > ratio_.second) w = static_cast<int>(std::lround(h * ratio_.second));
-    crop_all(s, {(width - w) / 2, (height - h) / 2, w, h});
+    crop_all(s, {(width - w) / 2, (height - h) / 2, w, h}, true);
     resize_all(s, size_, interpolation_);
   }
   YAML::Node to_yaml() const override {
@@ -415,8 +421,12 @@ class NormalizeImage : public ImageOp {
           for (int c = 0; c < 3; ++c) dst[x + c] = src[x + c] * mul[c] + add[c];
       } else {
         const size_t row = static_cast<size_t>(y) * w;
-        for (int x = 0; x < w; ++x)
-          for (int c = 0; c < 3; ++c) planes[c][row + x] = src[3 * x + c] * mul[c] + add[c];
+        float *r = planes[0] + row, *g = planes[1] + row, *b = planes[2] + row;
+        for (int x = 0; x < w; ++x) {
+          r[x] = src[3 * x] * mul[0] + add[0];
+          g[x] = src[3 * x + 1] * mul[1] + add[1];
+          b[x] = src[3 * x + 2] * mul[2] + add[2];
+        }
       }
     }
   }

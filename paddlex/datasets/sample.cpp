@@ -1,5 +1,6 @@
 #include "paddlex/datasets/sample.h"
 
+#include <cstring>
 #include <sstream>
 
 #include "paddlex/core/errors.h"
@@ -32,19 +33,24 @@ Batch stack_samples(std::vector<Sample> samples) {
   if (samples.empty()) return batch;
   const TensorMap& first = samples.front().tensors;
   for (const auto& [name, reference] : first) {
-    std::vector<torch::Tensor> parts;
-    parts.reserve(samples.size());
+    std::vector<int64_t> shape = reference.sizes().vec();
+    shape.insert(shape.begin(), static_cast<int64_t>(samples.size()));
+    torch::Tensor stacked = torch::empty(shape, reference.options());
+    const size_t bytes = reference.nbytes();
     for (size_t i = 0; i < samples.size(); ++i) {
       auto it = samples[i].tensors.find(name);
       if (it == samples[i].tensors.end())
         throw RunError("collate: sample " + std::to_string(i) + " of the batch has no tensor '" + name + "'");
-      if (it->second.sizes() != reference.sizes())
+      if (it->second.sizes() != reference.sizes() || it->second.dtype() != reference.dtype())
         throw RunError("collate: tensor '" + name + "' has shape " + shape_text(it->second) + " in sample " +
                        std::to_string(i) + " but " + shape_text(reference) +
                        " in sample 0; variable-size tensors need the task's own collate");
-      parts.push_back(it->second);
+      // A plain copy rather than torch::stack: loader threads must not start ATen's parallel regions, which
+      // would compete with the training step's threads for the cores.
+      const torch::Tensor part = it->second.contiguous();
+      std::memcpy(static_cast<char*>(stacked.data_ptr()) + i * bytes, part.data_ptr(), bytes);
     }
-    batch.tensors[name] = torch::stack(parts);
+    batch.tensors[name] = stacked;
   }
   for (size_t i = 1; i < samples.size(); ++i)
     if (samples[i].tensors.size() != first.size())
