@@ -442,6 +442,14 @@ TEST(Config, TaskKeysBelongToTheirTask) {
   EXPECT_TRUE(Contains(msg, "resize_short must be >= Train.input_size")) << msg;
   msg = override_error({"Train.mean=[0.5, 0.5]"}, ml);
   EXPECT_TRUE(Contains(msg, "Train.mean needs 3 values")) << msg;
+  // A whole section of another task's keys is named as such, in the file as with -o.
+  msg = config_error([&] {
+    Config::from_text(kBase + "Train:\n  asymmetric_loss:\n    clip: 0.1\n", {}, paddlex::schema_for_model, "c.yaml");
+  });
+  EXPECT_TRUE(Contains(msg, "c.yaml:4: key 'Train.asymmetric_loss' is not used by image_classification")) << msg;
+  // Global.model must be a string.
+  msg = config_error([] { Config::from_text("Global:\n  model: [ResNet18]\n", {}, paddlex::schema_for_model, "m.yaml"); });
+  EXPECT_TRUE(Contains(msg, "m.yaml:2: key 'Global.model' expects string")) << msg;
   // An unknown model is refused before any other key is looked at.
   msg = override_error({"Global.model=ResNet19", "Train.label_smoothing=0.1"});
   EXPECT_TRUE(Contains(msg, "not a known model")) << msg;

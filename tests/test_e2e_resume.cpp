@@ -53,7 +53,9 @@ TEST_P(ResumeE2E, TwoNEqualsNResumedPlusN) {
   auto first = run_main(args(full, {}));
   ASSERT_EQ(first.exit_code, 0) << first.output;
   const std::string middle = full + (c.iterations ? "/iter_4" : "/epoch_1");
-  if (c.iterations) EXPECT_NE(read_json(middle + "/state.json")["epoch_batches_done"], 0) << "not a mid-epoch checkpoint";
+  if (c.iterations) {
+    EXPECT_NE(read_json(middle + "/state.json")["epoch_batches_done"], 0) << "not a mid-epoch checkpoint";
+  }
   auto second = run_main(args(resumed, {"Train.resume_path=" + middle}));
   ASSERT_EQ(second.exit_code, 0) << second.output;
   EXPECT_TRUE(Contains(second.output, "Resumed from")) << second.output;
@@ -93,7 +95,7 @@ TEST(DistributedEvaluationE2E, TwoRanksEqualOneProcess) {
     const std::string out = temp.file(multilabel ? "ml_out" : "cls_out");
     auto base = multilabel ? ml_base_args(data, out, "train") : base_args(data, out, "train");
     // Batch 4 over 13 (or 20) val images: uneven shares, a short last batch.
-    auto train = run_main(with(base, {"Global.device=cpu:0,1", "Train.epochs_iters=1", "Train.batch_size=4",
+    auto train = run_main(with(base, {"Global.device=cpu:0,1", "Train.epochs_iters=3", "Train.batch_size=4",
                                       "Global.dist_timeout=30"}));
     ASSERT_EQ(train.exit_code, 0) << train.output;
     const nlohmann::json distributed = last_eval(out);

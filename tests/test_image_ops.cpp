@@ -218,6 +218,8 @@ TEST(ImageOps, BadOpListsNameFileLineOpAndArgument) {
   EXPECT_TRUE(Contains(error_of("- RandFlipImage: {flip_code: 2}"), "expected 1 (horizontal)"));
   EXPECT_TRUE(Contains(error_of("- RandCropImage: {size: 8, scale: [0.9, 0.1]}"), "low <= high"));
   EXPECT_TRUE(Contains(error_of("ResizeImage: {size: 3}"), "expected a list of image ops"));
+  EXPECT_TRUE(Contains(error_of("- CropImage: {}"), "test.yml:1: CropImage.size: missing"));
+  EXPECT_TRUE(Contains(error_of("- Cutout:"), "Cutout.length: missing"));
   EXPECT_TRUE(Contains(error_of("- {A: 1, B: 2}"), "each op must be a mapping {OpName: {arguments}}"));
 }
 

@@ -5,14 +5,17 @@
 #include <torch/torch.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "test_util.h"
 #include "paddlex/core/config.h"
 #include "paddlex/core/errors.h"
 #include "paddlex/io/tensor_file.h"
+#include "paddlex/trainers/distributed.h"
 #include "paddlex/trainers/ema.h"
 #include "paddlex/trainers/trainer.h"
 
@@ -65,8 +68,16 @@ class MseEvaluator : public paddlex::Evaluator {
     auto err = (out.at("y") - batch.at("y")).pow(2).flatten().to(torch::kDouble);
     for (size_t i = 0; i < batch.indices.size(); ++i) rows_[batch.indices[i]] = err[static_cast<int64_t>(i)].item<double>();
   }
-  TensorMap state() const override { return {}; }
-  void merge(const TensorMap&) override {}
+  TensorMap state() const override {
+    std::vector<int64_t> index;
+    std::vector<double> error;
+    for (const auto& [i, e] : rows_) index.push_back(i), error.push_back(e);
+    return {{"index", torch::tensor(index, torch::kInt64)}, {"error", torch::tensor(error, torch::kDouble)}};
+  }
+  void merge(const TensorMap& other) override {
+    for (int64_t k = 0; k < other.at("index").numel(); ++k)
+      rows_[other.at("index")[k].item<int64_t>()] = other.at("error")[k].item<double>();
+  }
   paddlex::Metrics evaluate() const override {
     double sum = 0;
     for (const auto& [i, e] : rows_) sum += e;
@@ -94,7 +105,10 @@ class ToyTask : public paddlex::Task {
     d.val = std::make_shared<ToySource>(6, -1.0);
     YAML::Node attributes;
     attributes["outputs"] = 1;
-    d.model = {cfg.get_string("Global.model"), name(), attributes, YAML::Node(YAML::NodeType::Sequence)};
+    d.model.model_name = cfg.get_string("Global.model");
+    d.model.task = name();
+    d.model.attributes = attributes;
+    d.model.transforms = YAML::Node(YAML::NodeType::Sequence);
     return d;
   }
   std::shared_ptr<paddlex::Network> build_model(const paddlex::ModelInfo&) const override {
@@ -245,6 +259,63 @@ TEST(TrainingEngine, IterationScheduleEvaluatesAndSavesByIteration) {
   for (const auto& r : records(out, "train")) log_steps.push_back(r["step"].get<int64_t>());
   EXPECT_EQ(log_steps, (std::vector<int64_t>{2, 3, 4, 6}));  // every 2 iterations and at each epoch's end
   EXPECT_EQ(read_json(out + "/train_result.json")["models"]["last_1"]["weights"], "iter_6/model.pt");
+}
+
+// Two ranks (threads of this process, Gloo) train the toy task; their BatchNorm statistics drift apart on their
+// own shards. The evaluation they share must be that of rank 0's model, the one saved: exactly the mean squared
+// error a single process measures for the checkpoint (a continuous metric, unlike accuracy).
+TEST(TrainingEngine, DataParallelEvaluationIsThatOfTheSavedModel) {
+  TempDir dir("toy_dist");
+  const std::string out = dir.file("out");
+  ToyTask task;
+  const auto cfg = toy_config(out, {"Train.epochs_iters=3", "Train.learning_rate=0.1"});
+  paddlex::DistEnv env;
+  env.world_size = 2;
+  env.master_port = paddlex::find_free_port();
+  auto rank_main = [&](int rank) {
+    paddlex::DistEnv mine = env;
+    mine.rank = rank;
+    paddlex::DistContext dist(mine, std::chrono::seconds(30));
+    paddlex::Trainer(cfg, task, &dist).train();
+  };
+  std::thread r0(rank_main, 0), r1(rank_main, 1);
+  r0.join();
+  r1.join();
+  const auto evals = records(out, "eval");
+  ASSERT_EQ(evals.size(), 3u);
+  const auto single = paddlex::Trainer(toy_config(out, {"Evaluate.weight_path=" + out + "/latest"}), task).evaluate();
+  EXPECT_EQ(evals.back()["metrics"]["mse"].get<double>(), single["metrics"]["mse"].get<double>());
+}
+
+// Resuming with another batch size keeps the meaning of epochs: the run ends after its last epoch, complete, and
+// the step count is recounted in the new epoch length. A mid-epoch position past the new length moves on to the
+// next epoch.
+TEST(TrainingEngine, ResumeWithAnotherEpochLengthFinishesTheEpochs) {
+  TempDir dir("toy_len");
+  const std::string out = dir.file("out");
+  ToyTask task;
+  paddlex::Trainer(toy_config(out, {"Train.epochs_iters=3"}), task).train();  // 3 steps per epoch
+  const std::string other = dir.file("other");
+  paddlex::Trainer(toy_config(other, {"Train.epochs_iters=3", "Train.batch_size=2",  // 6 steps per epoch
+                                      "Train.resume_path=" + out + "/epoch_1"}),
+                   task)
+      .train();
+  auto state = read_json(other + "/latest/state.json");
+  EXPECT_EQ(state["completed_epochs"], 3);
+  EXPECT_EQ(state["global_step"], 18);
+  EXPECT_TRUE(read_json(other + "/train_result.json")["done_flag"].get<bool>());
+
+  // An iteration checkpoint 5 steps into the first epoch of 6 (batch 2), resumed with epochs of 3 steps.
+  const std::string iters = dir.file("iters");
+  paddlex::Trainer(toy_config(iters, {"Train.schedule_unit=iters", "Train.epochs_iters=5", "Train.batch_size=2"}),
+                   task)
+      .train();
+  EXPECT_EQ(read_json(iters + "/latest/state.json")["epoch_batches_done"], 5);
+  const std::string moved = dir.file("moved");
+  paddlex::Trainer(toy_config(moved, {"Train.epochs_iters=2", "Train.resume_path=" + iters + "/latest"}), task).train();
+  state = read_json(moved + "/latest/state.json");
+  EXPECT_EQ(state["completed_epochs"], 2);
+  EXPECT_EQ(state["global_step"], 6);
 }
 
 // ---------------------------------------------------------------- EMA

@@ -141,9 +141,10 @@ std::string nearest_key(const Schema& schema, const std::string& key) {
 }
 
 std::string Config::unknown_key_message(const std::string& key) const {
-  auto other = schema_.other_keys.find(key);
-  if (other != schema_.other_keys.end())
-    return "key '" + key + "' is not used by " + schema_.task + " models (it is a key of " + other->second + ")";
+  // The key itself, or a section or list element of it, may belong to another task.
+  for (const auto& [other_key, tasks] : schema_.other_keys)
+    if (other_key == key || other_key.rfind(key + ".", 0) == 0 || key.rfind(other_key + ".", 0) == 0)
+      return "key '" + key + "' is not used by " + schema_.task + " models (it is a key of " + tasks + ")";
   return "unknown key '" + key + "' (did you mean " + nearest_key(schema_, key) + "?)";
 }
 
@@ -168,10 +169,13 @@ Config Config::from_text(const std::string& text, const std::vector<std::string>
     throw ConfigError(name + ": the config must be a mapping of sections (Global, Train, ...)");
   // The model decides the task, and so which keys the rest of the config may hold.
   std::string model, model_origin = "default";
-  if (root.IsMap() && root["Global"].IsMap() && root["Global"]["model"] && root["Global"]["model"].IsScalar()) {
-    model = root["Global"]["model"].Scalar();
-    model_origin = at_line(name, root["Global"]["model"].Mark().line + 1, "");
+  if (root.IsMap() && root["Global"].IsMap() && root["Global"]["model"]) {
+    const YAML::Node node = root["Global"]["model"];
+    model_origin = at_line(name, node.Mark().line + 1, "");
     model_origin = model_origin.substr(0, model_origin.size() - 2);
+    if (!node.IsScalar() && !node.IsNull())
+      throw ConfigError(model_origin + ": key 'Global.model' expects string, got " + show(node));
+    model = node.IsScalar() ? node.Scalar() : "";
   }
   for (const auto& o : overrides)
     if (o.rfind("Global.model=", 0) == 0) model = o.substr(13), model_origin = "-o " + o;

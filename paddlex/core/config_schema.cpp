@@ -102,7 +102,8 @@ KeyGroup build_core_keys() {
       key("Train.ema", T::Bool, "False",
           "Keep an exponential moving average of the weights (PaddleDetection's ModelEMA); evaluation, "
           "best_model, export and predict then use it"),
-      range(key("Train.ema_decay", T::Float, "0.9998", "EMA decay (the weight of the old average)"), 0, 1),
+      range(key("Train.ema_decay", T::Float, "0.9998", "EMA decay (the weight of the old average), below 1"), 0,
+            0.999999),
       oneof(key("Train.ema_decay_type", T::String, "threshold",
                 "EMA decay warm-up: threshold = min(decay, (1+n)/(10+n)), exponential = decay*(1-exp(-(n+1)/2000)), "
                 "normal = constant; n = updates so far"),

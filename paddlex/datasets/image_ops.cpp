@@ -17,7 +17,7 @@ namespace {
 // ---- where an op list came from, for messages
 
 std::string where(const std::string& source, const YAML::Node& node) {
-  const int line = node.Mark().line;
+  const int line = node.IsDefined() ? node.Mark().line : -1;
   return line >= 0 ? source + ":" + std::to_string(line + 1) : source;
 }
 
@@ -45,12 +45,14 @@ class OpArgs {
     return has(key) ? get<T>(key, expected) : fallback;
   }
   int positive_int(const std::string& key) const {
+    if (!has(key)) fail(key, "missing: expected a positive integer");
     const int v = get<int>(key, "a positive integer");
     if (v <= 0) fail(key, "expected a positive integer, got " + std::to_string(v));
     return v;
   }
   // `size`: N (square) or [w, h].
   cv::Size size(const std::string& key) const {
+    if (!has(key)) fail(key, "missing: expected N or [width, height]");
     const YAML::Node n = args_[key];
     if (n.IsSequence()) {
       auto wh = get<std::vector<int>>(key, "N or [width, height]");
@@ -500,7 +502,7 @@ std::unique_ptr<ImageOp> parse_image_op(const YAML::Node& entry, const std::stri
 }
 
 ImagePipeline ImagePipeline::parse(const YAML::Node& ops, const std::string& source) {
-  if (!ops || !ops.IsSequence()) throw RunError(where(source, ops) + ": expected a list of image ops");
+  if (!ops.IsDefined() || !ops.IsSequence()) throw RunError(where(source, ops) + ": expected a list of image ops");
   ImagePipeline p;
   for (const auto& entry : ops) p.ops_.push_back(parse_image_op(entry, source));
   return p;

@@ -14,10 +14,11 @@ namespace paddlex {
 
 std::string export_model(const Config& cfg, const Task& task) {
   const std::string output = cfg.get_string("Global.output");
-  const std::string dir = resolve_checkpoint_dir(
+  const CheckpointRef checkpoint = open_checkpoint(
       cfg.get_string_or("Export.weight_path", (fs::path(output) / "best_model").string()), "Export.weight_path");
+  const std::string& dir = checkpoint.dir;
+  const ModelInfo& info = checkpoint.info;
   const std::string save_dir = cfg.get_string_or("Export.save_dir", (fs::path(dir) / "inference").string());
-  ModelInfo info = read_model_yml(dir + "/model.yml");
   if (info.task != task.name())
     throw RunError("Export.weight_path: '" + dir + "' holds a " + info.task + " model, but Global.model " +
                    cfg.get_string("Global.model") + " is a " + task.name() + " model");

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "paddlex/core/errors.h"
+#include "paddlex/core/logging.h"
 
 namespace fs = std::filesystem;
 
@@ -42,15 +43,30 @@ YAML::Node model_yml(const ModelInfo& model, const std::string& status, int64_t 
   return root;
 }
 
+namespace {
+// root[key] as a string; a missing or non-scalar value is a RunError naming the file, line and key.
+std::string required_text(const YAML::Node& map, const std::string& key, const std::string& path,
+                          const std::string& where) {
+  const YAML::Node value = map[key];
+  if (!value || !value.IsScalar()) {
+    const int line = map.Mark().line >= 0 ? map.Mark().line + 1 : 1;
+    throw RunError(at_line(path, line, "model.yml needs " + where + key + " (a string)"));
+  }
+  return value.Scalar();
+}
+}  // namespace
+
 ModelInfo read_model_yml(const std::string& path) {
   if (!fs::is_regular_file(path)) throw RunError("model description not found: '" + path + "'");
   try {
     YAML::Node root = YAML::LoadFile(path);
+    if (!root.IsMap()) throw RunError(path + ": not a model.yml (expected a mapping with Model and _Attributes)");
     ModelInfo m;
-    m.model_name = root["Model"].as<std::string>();
+    m.source = path;
+    m.model_name = required_text(root, "Model", path, "");
     const YAML::Node attributes = root["_Attributes"];
-    if (!attributes.IsMap()) throw RunError(path + ": _Attributes is missing or not a mapping");
-    m.task = attributes["model_type"].as<std::string>();
+    if (!attributes || !attributes.IsMap()) throw RunError(path + ": _Attributes is missing or not a mapping");
+    m.task = required_text(attributes, "model_type", path, "_Attributes.");
     m.attributes = YAML::Node(YAML::NodeType::Map);
     for (const auto& kv : attributes) {
       const std::string key = kv.first.as<std::string>();
@@ -58,13 +74,30 @@ ModelInfo read_model_yml(const std::string& path) {
         m.attributes[key] = kv.second;
     }
     m.transforms = root["Transforms"];
-    if (root["eval_weights"]) m.eval_weights = root["eval_weights"].as<std::string>();
+    if (root["eval_weights"]) {
+      m.eval_weights = required_text(root, "eval_weights", path, "");
+    } else {
+      // Written before model.yml named its weights: the heads of PP-LCNet and MobileNetV3 applied dropout as
+      // identity at inference then, and now scale by 0.8 as PaddlePaddle's downscale_in_infer dropout does.
+      Log::warn(path + " was written by an earlier version of this engine; PP-LCNet and MobileNetV3 classifiers "
+                       "now scale their head features by 0.8 at inference (PaddleClas's dropout), so such a "
+                       "model's scores differ from before: retrain it for exact results");
+    }
     if (m.eval_weights.find('/') != std::string::npos || m.eval_weights.empty())
       throw RunError(path + ": eval_weights must name a file beside model.yml, got '" + m.eval_weights + "'");
     return m;
   } catch (const YAML::Exception& e) {
     throw RunError(at_line(path, e.mark.line + 1, "bad model.yml: " + e.msg));
   }
+}
+
+CheckpointRef open_checkpoint(const std::string& path, const std::string& key) {
+  CheckpointRef ref;
+  ref.dir = resolve_checkpoint_dir(path, key);
+  ref.info = read_model_yml((fs::path(ref.dir) / "model.yml").string());
+  if (fs::is_regular_file(path) && fs::path(path).filename() != "model.yml")
+    ref.info.eval_weights = fs::path(path).filename().string();
+  return ref;
 }
 
 std::string resolve_checkpoint_dir(const std::string& path, const std::string& key) {

@@ -20,6 +20,7 @@ struct ModelInfo {
   // The weights a checkpoint is evaluated, exported and predicted with: model.pt, or ema.pt when the run
   // averaged its weights (Train.ema).
   std::string eval_weights = "model.pt";
+  std::string source;  // the model.yml it was read from (for messages); empty for a model being trained
 };
 
 // True when both attribute mappings hold the same keys and values.
@@ -35,5 +36,14 @@ ModelInfo read_model_yml(const std::string& path);
 
 // Accepts a checkpoint directory or a file inside one; returns the directory. Throws RunError naming `key`.
 std::string resolve_checkpoint_dir(const std::string& path, const std::string& key);
+
+// A checkpoint named by `path` (key `key`): its directory and model.yml. When `path` names a weight file inside
+// the directory (e.g. best_model/model.pt), that file is the one evaluated or exported, whatever model.yml's
+// eval_weights says.
+struct CheckpointRef {
+  std::string dir;
+  ModelInfo info;
+};
+CheckpointRef open_checkpoint(const std::string& path, const std::string& key);
 
 }  // namespace paddlex

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,8 +27,13 @@ struct Metrics {
   std::string primary;                   // a key of values
   bool higher_is_better = true;
   double primary_value() const;
-  // Whether `score` should replace `best` as the best so far: ties go to the newer model (PaddleClas's >=).
-  bool improves(double score, double best) const { return higher_is_better ? score >= best : score <= best; }
+  // Whether `score` should replace `best` as the best so far: ties go to the newer model (PaddleClas's >=); a NaN
+  // score never does, and anything finite replaces a NaN best.
+  bool improves(double score, double best) const {
+    if (std::isnan(score)) return false;
+    if (std::isnan(best)) return true;
+    return higher_is_better ? score >= best : score <= best;
+  }
 };
 
 // Accumulates a model's outputs over an evaluation pass. In a data-parallel run every rank processes its shard,

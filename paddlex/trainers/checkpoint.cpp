@@ -17,6 +17,7 @@ nlohmann::json TrainState::to_json() const {
   return {{"completed_epochs", completed_epochs},
           {"epoch_batches_done", epoch_batches_done},
           {"global_step", global_step},
+          {"steps_per_epoch", steps_per_epoch},
           {"best_metric", best_metric ? nlohmann::json(*best_metric) : nlohmann::json(nullptr)},
           {"best_at", best_at},
           {"world_size", world_size},
@@ -31,8 +32,10 @@ TrainState TrainState::from_json(const nlohmann::json& j, const std::string& sou
     s.completed_epochs = j.at("completed_epochs").get<int64_t>();
     s.epoch_batches_done = j.at("epoch_batches_done").get<int64_t>();
     s.global_step = j.at("global_step").get<int64_t>();
-    if (!j.at("best_metric").is_null()) s.best_metric = j.at("best_metric").get<double>();
-    s.best_at = j.at("best_at").get<int64_t>();
+    s.steps_per_epoch = j.value("steps_per_epoch", int64_t{0});
+    // Checkpoints of earlier versions: best_epoch, and best_metric -1 before any evaluation.
+    s.best_at = j.contains("best_at") ? j.at("best_at").get<int64_t>() : j.value("best_epoch", int64_t{0});
+    if (!j.at("best_metric").is_null() && s.best_at > 0) s.best_metric = j.at("best_metric").get<double>();
     s.world_size = j.at("world_size").get<int>();
     s.num_threads = j.at("num_threads").get<int>();
     s.config_hash = j.at("config_hash").get<std::string>();

@@ -27,6 +27,7 @@ struct TrainState {
   int64_t completed_epochs = 0;    // passes over the training data
   int64_t epoch_batches_done = 0;  // batches of the next pass already trained (a checkpoint taken mid-epoch)
   int64_t global_step = 0;         // optimizer steps
+  int64_t steps_per_epoch = 0;     // of the run that wrote it (0: not recorded)
   std::optional<double> best_metric;  // the primary metric of best_model, once there is one
   int64_t best_at = 0;             // the epoch or iteration (Train.schedule_unit) of best_model
   int world_size = 1;

@@ -278,15 +278,20 @@ void DistContext::wait(const c10::intrusive_ptr<c10d::Work>& work, const char* w
 void DistContext::complete_collective() { progress_marked_ = false; }
 
 void DistContext::broadcast_module(torch::nn::Module& module) {
-  torch::NoGradGuard no_grad;
-  std::vector<at::Tensor> tensors;
-  for (auto& p : module.parameters()) tensors.push_back(p);
+  std::vector<at::Tensor> tensors = module.parameters();
   for (auto& b : module.buffers()) tensors.push_back(b);
+  broadcast_tensors(tensors);
+}
+
+void DistContext::broadcast_buffers(torch::nn::Module& module) { broadcast_tensors(module.buffers()); }
+
+void DistContext::broadcast_tensors(std::vector<at::Tensor> tensors) {
+  torch::NoGradGuard no_grad;
   mark_progress();
   for (auto& t : tensors) {
     // Gloo broadcasts contiguous tensors; channels_last parameters go through a contiguous copy.
     std::vector<at::Tensor> one{t.is_contiguous() ? t : t.contiguous()};
-    wait(impl_->broadcast(one), "broadcasting the initial weights");
+    wait(impl_->broadcast(one), "broadcasting rank 0's weights");
     if (!one[0].is_same(t)) t.copy_(one[0]);
   }
   complete_collective();

@@ -51,6 +51,8 @@ class DistContext {
 
   // Rank 0's parameters and buffers to every rank.
   void broadcast_module(torch::nn::Module& module);
+  // Rank 0's buffers only (BatchNorm statistics, which each rank updates from its own shard).
+  void broadcast_buffers(torch::nn::Module& module);
   // Hooks the parameters of `module` so that each bucket's all-reduce starts during backward as soon as all of
   // its gradients exist (communication overlaps the rest of backward, as in PyTorch's DDP).
   void attach(torch::nn::Module& module);
@@ -74,6 +76,7 @@ class DistContext {
   struct Bucket;
   struct Impl;
   void join();  // waits until every rank has reached the store; names those that never do
+  void broadcast_tensors(std::vector<at::Tensor> tensors);  // rank 0's values, as one collective
   void build_buckets(torch::nn::Module& module);
   void on_gradient(size_t index, const at::Tensor& grad);
   at::Tensor slot_view(size_t index) const;  // parameter `index`'s place in its bucket, shaped like it

@@ -51,15 +51,17 @@ void MetricsLog::append(const nlohmann::json& record) {
 }
 
 void MetricsLog::absorb(const nlohmann::json& record) {
-  const double step = record.value("step", 0.0);
+  const double step = record.contains("step") && record["step"].is_number() ? record["step"].get<double>() : 0.0;
   if (record.value("type", "") == "train") {
     for (const auto& [key, value] : record.items())
       if (is_loss_key(key) && value.is_number()) losses_[key].emplace_back(step, value.get<double>());
-    if (record.contains("lr")) lr_.emplace_back(step, record["lr"].get<double>());
-  } else if (record.value("type", "") == "eval") {
+    if (record.contains("lr") && record["lr"].is_number()) lr_.emplace_back(step, record["lr"].get<double>());
+  } else if (record.value("type", "") == "eval" && record.contains("metrics")) {
     primary_ = record.value("primary", "");
     const auto& metrics = record["metrics"];
-    if (metrics.contains(primary_)) primary_values_.emplace_back(step, metrics[primary_].get<double>());
+    // NaN is written as null: it leaves a gap in the curve.
+    if (metrics.contains(primary_) && metrics[primary_].is_number())
+      primary_values_.emplace_back(step, metrics[primary_].get<double>());
   }
 }
 

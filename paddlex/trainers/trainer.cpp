@@ -151,6 +151,18 @@ void Trainer::restore_checkpoint(const std::string& dir) {
   state_.completed_epochs = saved.completed_epochs;
   state_.epoch_batches_done = saved.epoch_batches_done;
   state_.global_step = saved.global_step;
+  if (saved.steps_per_epoch > 0 && saved.steps_per_epoch != steps_per_epoch_) {
+    // Another batch size or process count: epochs keep their meaning, so the position is recounted in this
+    // run's steps (a checkpoint past this run's epoch length continues with the next epoch).
+    Log::warn("the checkpoint's epochs had " + count(saved.steps_per_epoch, "step") + ", this run's have " +
+              std::to_string(steps_per_epoch_) + ": training continues from the same epoch, but not exactly");
+    if (state_.epoch_batches_done >= steps_per_epoch_) {
+      ++state_.completed_epochs;
+      state_.epoch_batches_done = 0;
+    }
+    if (unit_ == ScheduleUnit::kEpochs)
+      state_.global_step = state_.completed_epochs * steps_per_epoch_ + state_.epoch_batches_done;
+  }
   state_.best_metric = saved.best_metric;
   state_.best_at = saved.best_at;
   last_checkpoint_ = dir;
@@ -234,6 +246,7 @@ void Trainer::setup_run() {
   total_steps_ = units * lr_spec_.steps_per_unit;
 
   state_.num_threads = at::get_num_threads();
+  state_.steps_per_epoch = steps_per_epoch_;
   state_.config_hash = cfg_.hash();
   state_.world_size = dist_ ? dist_->world_size() : 1;
   if (!resume_dir.empty()) restore_checkpoint(resume_dir);
@@ -319,7 +332,11 @@ void Trainer::finish_unit(int64_t unit) {
       std::chrono::steady_clock::time_point from;
       ~ShiftWindow() { w.start += std::chrono::steady_clock::now() - from; }
     } shift{window_, eval_start};
-    metrics = run_evaluation(eval_network(), data_.val, *evaluator_, eval_options(cfg_, device_, channels_last_), dist_);
+    Network& network = eval_network();
+    // Every rank evaluates rank 0's model, the one it saves: BatchNorm statistics are updated from each rank's
+    // own shard and differ between ranks (the weights do not).
+    if (dist_) dist_->broadcast_buffers(network);
+    metrics = run_evaluation(network, data_.val, *evaluator_, eval_options(cfg_, device_, channels_last_), dist_);
     const double score = metrics.primary_value();
     if (!state_.best_metric || metrics.improves(score, *state_.best_metric)) {
       improved = true;
@@ -425,10 +442,10 @@ void Trainer::train() {
 }
 
 nlohmann::json Trainer::evaluate() {
-  const std::string dir =
-      resolve_checkpoint_dir(cfg_.get_string_or("Evaluate.weight_path", (fs::path(output_) / "best_model").string()),
-                             "Evaluate.weight_path");
-  const ModelInfo info = read_model_yml(dir + "/model.yml");
+  const CheckpointRef checkpoint = open_checkpoint(
+      cfg_.get_string_or("Evaluate.weight_path", (fs::path(output_) / "best_model").string()), "Evaluate.weight_path");
+  const std::string& dir = checkpoint.dir;
+  const ModelInfo& info = checkpoint.info;
   if (info.task != task_.name())
     throw RunError("Evaluate.weight_path: '" + dir + "' holds a " + info.task + " model (" + info.model_name +
                    "), but Global.model " + cfg_.get_string("Global.model") + " is a " + task_.name() + " model");

@@ -100,7 +100,7 @@ YAML::Node ClsTask::eval_ops(const Config& cfg) const {
 }
 
 std::shared_ptr<Network> ClsTask::build_model(const ModelInfo& model) const {
-  return create_classifier(model.model_name, ClassLabels::from_attributes(model.attributes, "model.yml").num_classes);
+  return create_classifier(model.model_name, ClassLabels::from_attributes(model.attributes, model.source).num_classes);
 }
 
 Criterion ClsTask::make_criterion(const Config& cfg, const ModelInfo&) const {
@@ -118,7 +118,7 @@ std::unique_ptr<Evaluator> ClsTask::make_evaluator(const Config&, const ModelInf
 }
 
 YAML::Node ClsTask::inference_config(const ModelInfo& model) const {
-  const ClassLabels classes = ClassLabels::from_attributes(model.attributes, "model.yml");
+  const ClassLabels classes = ClassLabels::from_attributes(model.attributes, model.source);
   YAML::Node root;
   root["Global"]["model_name"] = model.model_name;
   root["PreProcess"]["transform_ops"] = model.transforms;
@@ -129,7 +129,7 @@ YAML::Node ClsTask::inference_config(const ModelInfo& model) const {
 
 std::unique_ptr<Predictor> ClsTask::make_predictor(const Config& cfg, const ModelInfo& model,
                                                    const YAML::Node& inference_config) const {
-  const ClassLabels classes = ClassLabels::from_attributes(model.attributes, "model.yml");
+  const ClassLabels classes = ClassLabels::from_attributes(model.attributes, model.source);
   int64_t k;
   try {
     k = inference_config["PostProcess"]["Topk"]["topk"].as<int64_t>();

@@ -70,7 +70,8 @@ YAML::Node ClassLabels::to_attributes() const {
   return a;
 }
 
-ClassLabels ClassLabels::from_attributes(const YAML::Node& attributes, const std::string& source) {
+ClassLabels ClassLabels::from_attributes(const YAML::Node& attributes, const std::string& source_file) {
+  const std::string source = source_file.empty() ? "the model's attributes" : source_file;
   ClassLabels c;
   try {
     c.num_classes = attributes["num_classes"].as<int64_t>();
@@ -107,7 +108,7 @@ std::string ClassLabels::label_dict() const {
 }
 
 std::string ImageClassTask::describe(const ModelInfo& model) const {
-  return count(ClassLabels::from_attributes(model.attributes, "model.yml").num_classes, "class");
+  return count(ClassLabels::from_attributes(model.attributes, model.source).num_classes, "class");
 }
 
 void ImageClassTask::convert_dataset(const Config& cfg, const std::string&) const {
@@ -177,15 +178,17 @@ TaskData ImageClassTask::load_data(const Config& cfg, const ModelInfo* trained) 
   Problems problems;
   const auto dataset_labels = read_label_file((fs::path(root) / "label.txt").string(), problems);
   if (!problems.empty()) throw RunError("bad dataset:\n" + problems.summary());
-  const ClassLabels classes = trained ? ClassLabels::from_attributes(trained->attributes, "model.yml")
+  const ClassLabels classes = trained ? ClassLabels::from_attributes(trained->attributes, trained->source)
                                       : ClassLabels::for_training(cfg, dataset_labels);
   if (static_cast<int64_t>(dataset_labels.size()) > classes.num_classes)
     throw RunError(root + "/label.txt has " + std::to_string(dataset_labels.size()) + " classes but the model (" +
                    trained->model_name + ") predicts " + std::to_string(classes.num_classes));
+  // Lines are checked against label.txt, as check_dataset does; the model may have more outputs than it has ids.
+  const auto dataset_classes = static_cast<int64_t>(dataset_labels.size());
   nlohmann::json unused;
-  const auto val = read_list(root, "val.txt", classes.num_classes, false, problems, unused);
+  const auto val = read_list(root, "val.txt", dataset_classes, false, problems, unused);
   std::vector<ListedImage> train;
-  if (!trained) train = read_list(root, "train.txt", classes.num_classes, false, problems, unused);
+  if (!trained) train = read_list(root, "train.txt", dataset_classes, false, problems, unused);
   if (!problems.empty())
     throw RunError("bad dataset (run Global.mode=check_dataset for a full report):\n" + problems.summary());
   if (val.empty()) throw RunError(root + "/val.txt lists no images");
@@ -196,8 +199,14 @@ TaskData ImageClassTask::load_data(const Config& cfg, const ModelInfo* trained) 
     return out;
   };
   TaskData data;
-  data.model = trained ? *trained
-                       : ModelInfo{cfg.get_string("Global.model"), name(), classes.to_attributes(), eval_ops(cfg)};
+  if (trained) {
+    data.model = *trained;
+  } else {
+    data.model.model_name = cfg.get_string("Global.model");
+    data.model.task = name();
+    data.model.attributes = classes.to_attributes();
+    data.model.transforms = eval_ops(cfg);
+  }
   data.val = std::make_shared<ImageListSource>(
       labeled(val), ImagePipeline::parse(data.model.transforms, trained ? "model.yml Transforms" : "eval transforms"));
   if (!trained) {
@@ -209,9 +218,17 @@ TaskData ImageClassTask::load_data(const Config& cfg, const ModelInfo* trained) 
   return data;
 }
 
+namespace {
+ImagePipeline preprocessing_of(const YAML::Node& inference_config) {
+  const YAML::Node pre = inference_config.IsMap() ? inference_config["PreProcess"] : YAML::Node();
+  if (!pre || !pre.IsMap() || !pre["transform_ops"])
+    throw RunError("inference.yml: PreProcess.transform_ops is missing (the list of preprocessing ops)");
+  return ImagePipeline::parse(pre["transform_ops"], "inference.yml PreProcess.transform_ops");
+}
+}  // namespace
+
 ImageClassPredictor::ImageClassPredictor(const YAML::Node& inference_config, size_t caption_lines)
-    : pipeline_(ImagePipeline::parse(inference_config["PreProcess"]["transform_ops"], "inference.yml PreProcess")),
-      caption_lines_(caption_lines) {}
+    : pipeline_(preprocessing_of(inference_config)), caption_lines_(caption_lines) {}
 
 std::vector<std::string> ImageClassPredictor::collect_inputs(const std::string& input) const {
   return collect_image_inputs(input);

@@ -126,7 +126,7 @@ void MultiLabelTask::convert_dataset(const Config& cfg, const std::string& root)
 
 std::shared_ptr<Network> MultiLabelTask::build_model(const ModelInfo& model) const {
   return create_ml_classifier(model.model_name,
-                              cls::ClassLabels::from_attributes(model.attributes, "model.yml").num_classes);
+                              cls::ClassLabels::from_attributes(model.attributes, model.source).num_classes);
 }
 
 Criterion MultiLabelTask::make_criterion(const Config& cfg, const ModelInfo&) const {
@@ -145,7 +145,7 @@ std::unique_ptr<Evaluator> MultiLabelTask::make_evaluator(const Config& cfg, con
 }
 
 YAML::Node MultiLabelTask::inference_config(const ModelInfo& model) const {
-  const cls::ClassLabels classes = cls::ClassLabels::from_attributes(model.attributes, "model.yml");
+  const cls::ClassLabels classes = cls::ClassLabels::from_attributes(model.attributes, model.source);
   YAML::Node root;
   root["Global"]["model_name"] = model.model_name;
   root["PreProcess"]["transform_ops"] = model.transforms;
@@ -163,7 +163,7 @@ std::unique_ptr<Predictor> MultiLabelTask::make_predictor(const Config& cfg, con
     throw RunError("inference.yml: PostProcess.MultiLabelThreshOutput.threshold is missing or not a number");
   }
   return std::make_unique<MultiLabelPredictor>(
-      inference_config, cls::ClassLabels::from_attributes(model.attributes, "model.yml"), threshold_of(cfg, exported));
+      inference_config, cls::ClassLabels::from_attributes(model.attributes, model.source), threshold_of(cfg, exported));
 }
 
 }  // namespace paddlex::mlcls

@@ -83,8 +83,10 @@ Metrics MultiLabelEvaluator::evaluate() const {
   std::vector<std::pair<float, bool>> ranked;
   for (int64_t c = 0; c < classes; ++c) {
     std::iota(order.begin(), order.end(), 0);
+    // NaN (a diverged model) ranks last, keeping the order strict.
+    auto score = [&](int64_t r) { return std::isnan(prob[r][c]) ? -1.0f : prob[r][c]; };
     std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-      if (prob[a][c] != prob[b][c]) return prob[a][c] > prob[b][c];
+      if (score(a) != score(b)) return score(a) > score(b);
       if (batch_first[a] != batch_first[b]) return batch_first[a] < batch_first[b];
       return index[a] > index[b];
     });
