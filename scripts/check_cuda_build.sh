@@ -25,5 +25,6 @@ export LD_LIBRARY_PATH="$TORCH_DIR/lib:$NVIDIA_LIBS${LD_LIBRARY_PATH:+:$LD_LIBRA
 cmake --build build-cuda -j"$(nproc)"
 build-cuda/main --help > /dev/null
 echo "main --help: ok"
+scripts/paddle_fixtures.sh
 cd build-cuda
 ctest --output-on-failure --timeout 900

@@ -109,8 +109,9 @@ TEST(ClsModels, OutputShapeAt224) {
   EXPECT_EQ(model->logits(torch::randn({2, 3, 224, 224})).sizes(), (std::vector<int64_t>{2, 10}));
 }
 
-TEST(ClsModels, ResNet18KeysEqualTorchvision) {
-  // list(torchvision.models.resnet18().state_dict().keys()), torchvision 0.14.
+TEST(ClsModels, ResNet18KeysAreTorchvisionsPlusPaddleClasFirstShortcut) {
+  // list(torchvision.models.resnet18().state_dict().keys()), torchvision 0.14, plus the projection shortcut that
+  // PaddleClas's ResNet18 has on its first block (layer1.0.downsample).
   // clang-format off
   std::vector<std::string> expected = {
       "conv1.weight",
@@ -178,6 +179,10 @@ TEST(ClsModels, ResNet18KeysEqualTorchvision) {
       "fc.weight", "fc.bias",
   };
   // clang-format on
+  for (const char* key : {"layer1.0.downsample.0.weight", "layer1.0.downsample.1.weight", "layer1.0.downsample.1.bias",
+                          "layer1.0.downsample.1.running_mean", "layer1.0.downsample.1.running_var",
+                          "layer1.0.downsample.1.num_batches_tracked"})
+    expected.push_back(key);
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(state_dict_keys(create_classifier("ResNet18", 1000)), expected);
 }

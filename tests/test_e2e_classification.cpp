@@ -126,7 +126,7 @@ TEST_F(ClassificationE2E, LearnsTheTask) {
   const std::string data = make_cls_dataset(root_ + "/larger", 3, 30, 8);
   auto args = base_args(data, output_, "train");
   args[1] = std::string(PADDLEX_SOURCE_DIR) + "/paddlex/configs/image_classification/ResNet18.yaml";
-  auto train = run_main(with(args, {"Train.epochs_iters=6", "Train.batch_size=16", "Train.learning_rate=0.01",
+  auto train = run_main(with(args, {"Train.epochs_iters=8", "Train.batch_size=16", "Train.learning_rate=0.01",
                                     "Train.warmup_steps=1", "Train.lr_scheduler.type=Cosine",
                                     "Train.random_crop_scale=[0.5, 1.0]", "Train.eval_interval=1"}));
   ASSERT_EQ(train.exit_code, 0) << train.output;

@@ -1,4 +1,4 @@
-// Reading PyTorch state_dict files without Python (paddlex/io/pytorch_pickle.h) and load_tensor_dict.
+// Reading PyTorch state_dict files without Python (paddlex/io/pickle_reader.h) and load_tensor_dict.
 // The fixtures in tests/data/pytorch_pickle/ were written by tests/data/make_pickle_fixtures.py with Python
 // torch 1.13; every tensor there is ar(shape, dtype, scale, offset) below, so the expected values are exact.
 #include <gtest/gtest.h>
@@ -15,7 +15,7 @@
 #include "test_util.h"
 #include "paddlex/core/errors.h"
 #include "paddlex/io/tensor_file.h"
-#include "paddlex/io/pytorch_pickle.h"
+#include "paddlex/io/pickle_reader.h"
 
 using namespace paddlex::testing;
 

@@ -111,6 +111,9 @@ class ToyTask : public paddlex::Task {
     d.model.transforms = YAML::Node(YAML::NodeType::Sequence);
     return d;
   }
+  paddlex::ModelInfo model_for_paddle_weights(const paddlex::Config&, const std::string&) const override {
+    throw paddlex::RunError("the toy task has no PaddlePaddle models");
+  }
   std::shared_ptr<paddlex::Network> build_model(const paddlex::ModelInfo&) const override {
     return std::make_shared<ToyNet>();
   }

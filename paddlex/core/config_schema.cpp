@@ -99,6 +99,9 @@ KeyGroup build_core_keys() {
       range(key("Train.lr_scheduler.eta_min", T::Float, "0.0", "Cosine: final learning rate"), 0, {}),
       range(key("Train.lr_scheduler.warmup_start_lr", T::Float, "0.0", "Learning rate at step 0 of warmup"),
             0, {}),
+      key("Train.eval_before_train", T::Bool, "False",
+          "Evaluate the starting model (e.g. Train.pretrain_weight_path) before the first step: logged and "
+          "written to metrics.jsonl at step 0, never a best_model candidate"),
       key("Train.ema", T::Bool, "False",
           "Keep an exponential moving average of the weights (PaddleDetection's ModelEMA); evaluation, "
           "best_model, export and predict then use it"),

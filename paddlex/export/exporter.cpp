@@ -14,15 +14,22 @@ namespace paddlex {
 
 std::string export_model(const Config& cfg, const Task& task) {
   const std::string output = cfg.get_string("Global.output");
-  const CheckpointRef checkpoint = open_checkpoint(
-      cfg.get_string_or("Export.weight_path", (fs::path(output) / "best_model").string()), "Export.weight_path");
+  const CheckpointRef checkpoint = open_trained_model(
+      task, cfg, cfg.get_string_or("Export.weight_path", (fs::path(output) / "best_model").string()),
+      "Export.weight_path");
   const std::string& dir = checkpoint.dir;
   const ModelInfo& info = checkpoint.info;
-  const std::string save_dir = cfg.get_string_or("Export.save_dir", (fs::path(dir) / "inference").string());
+  const bool ours = fs::exists(fs::path(dir) / "model.yml");
+  // A PaddleX checkpoint directory has its own inference/ (PaddlePaddle's format): ours goes to Global.output.
+  const std::string save_dir =
+      cfg.get_string_or("Export.save_dir", ((ours ? fs::path(dir) : fs::path(output)) / "inference").string());
   if (info.task != task.name())
     throw RunError("Export.weight_path: '" + dir + "' holds a " + info.task + " model, but Global.model " +
                    cfg.get_string("Global.model") + " is a " + task.name() + " model");
-  auto model = load_checkpoint_network(task, dir, info);
+  if (fs::is_directory(save_dir) && !fs::is_empty(save_dir) && !fs::exists(fs::path(save_dir) / "inference.pt"))
+    throw RunError("Export.save_dir: '" + save_dir + "' holds files this engine did not export (no inference.pt), "
+                   "which the export would replace; choose another Export.save_dir");
+  auto model = load_model_network(task, info, checkpoint.weights);
   model->eval();
   model->fold_batchnorm();
 
@@ -34,7 +41,7 @@ std::string export_model(const Config& cfg, const Task& task) {
   save_tensor_dict(weights, staged + "/inference.pt");
   write_file_atomic(staged + "/inference.yml", yaml_text(task.inference_config(info)));
   // The deployment's model.yml is the checkpoint's (epochs, metrics, transforms) with status Infer.
-  YAML::Node infer_yml = YAML::LoadFile(dir + "/model.yml");
+  YAML::Node infer_yml = ours ? YAML::LoadFile(dir + "/model.yml") : model_yml(info, "Infer", 0, {});
   infer_yml["status"] = "Infer";
   infer_yml["eval_weights"] = "inference.pt";
   write_file_atomic(staged + "/model.yml", yaml_text(infer_yml));

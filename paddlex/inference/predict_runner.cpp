@@ -38,7 +38,7 @@ InferenceModel load_inference_model(const Task& task, const std::string& dir, co
     }
   } else {
     resolve_checkpoint_dir(dir, "Predict.model_dir");
-    m.network = load_checkpoint_network(task, dir, m.info);
+    m.network = load_model_network(task, m.info, (fs::path(dir) / m.info.eval_weights).string());
     m.inference_config = task.inference_config(m.info);
   }
   m.network->to(device);

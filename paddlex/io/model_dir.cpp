@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <vector>
 
 #include "paddlex/core/errors.h"
 #include "paddlex/core/logging.h"
+#include "paddlex/io/paddle_layout.h"
 
 namespace fs = std::filesystem;
 
@@ -97,7 +99,24 @@ CheckpointRef open_checkpoint(const std::string& path, const std::string& key) {
   ref.info = read_model_yml((fs::path(ref.dir) / "model.yml").string());
   if (fs::is_regular_file(path) && fs::path(path).filename() != "model.yml")
     ref.info.eval_weights = fs::path(path).filename().string();
+  ref.weights = (fs::path(ref.dir) / ref.info.eval_weights).string();
   return ref;
+}
+
+std::string paddle_weights_at(const std::string& path, const std::string& key) {
+  refuse_paddle_non_weight_file(path, key);
+  if (is_paddle_weight_file(path)) return path;
+  if (!fs::is_directory(path) || fs::exists(fs::path(path) / "model.yml")) return "";
+  std::vector<std::string> found;
+  for (const auto& entry : fs::directory_iterator(path))
+    if (entry.is_regular_file() && entry.path().extension() == ".pdparams") found.push_back(entry.path().string());
+  if (found.size() > 1) {
+    std::sort(found.begin(), found.end());
+    std::string list;
+    for (const auto& f : found) list += (list.empty() ? "" : ", ") + fs::path(f).filename().string();
+    throw RunError(key + ": '" + path + "' holds several PaddlePaddle weight files (" + list + "); name one");
+  }
+  return found.empty() ? "" : found.front();
 }
 
 std::string resolve_checkpoint_dir(const std::string& path, const std::string& key) {

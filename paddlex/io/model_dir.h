@@ -43,7 +43,13 @@ std::string resolve_checkpoint_dir(const std::string& path, const std::string& k
 struct CheckpointRef {
   std::string dir;
   ModelInfo info;
+  std::string weights;  // the weight file to load
 };
 CheckpointRef open_checkpoint(const std::string& path, const std::string& key);
+
+// The PaddlePaddle weight file `path` names: the file itself (.pdparams, .pdema), or the one .pdparams of a
+// directory without model.yml (a PaddleX checkpoint directory such as output/best_model/). Empty when `path` is
+// anything else. Throws RunError naming `key` for a .pdopt/.pdstates file or a directory with several .pdparams.
+std::string paddle_weights_at(const std::string& path, const std::string& key);
 
 }  // namespace paddlex

@@ -5,7 +5,7 @@
 
 #include "paddlex/core/errors.h"
 #include "paddlex/core/files.h"
-#include "paddlex/io/pytorch_pickle.h"
+#include "paddlex/io/pickle_reader.h"
 
 namespace paddlex {
 
@@ -55,13 +55,23 @@ LoadReport load_matching(torch::nn::Module& module, const TensorDict& tensors) {
   return report;
 }
 
+std::string mismatch_list(const LoadReport& r, size_t most) {
+  std::string out;
+  auto list = [&](const std::vector<std::string>& items, const std::string& suffix) {
+    for (size_t i = 0; i < items.size() && i < most; ++i) out += "\n  " + items[i] + suffix;
+    if (items.size() > most) out += "\n  ... and " + std::to_string(items.size() - most) + " more";
+  };
+  list(r.skipped, "");
+  list(r.missing, ": not in the file");
+  return out;
+}
+
 void load_exact(torch::nn::Module& module, const TensorDict& tensors, const std::string& source) {
   LoadReport r = load_matching(module, tensors);
-  if (!r.skipped.empty() || !r.missing.empty()) {
-    std::string first = !r.skipped.empty() ? r.skipped.front() : r.missing.front() + ": missing in the file";
-    throw RunError("weights '" + source + "' do not fit the model (" + std::to_string(r.skipped.size()) +
-                   " mismatched, " + std::to_string(r.missing.size()) + " missing; first: " + first + ")");
-  }
+  if (!r.skipped.empty() || !r.missing.empty())
+    throw RunError("weights '" + source + "' do not fit the model (" + std::to_string(r.loaded.size()) + " fit, " +
+                   std::to_string(r.skipped.size()) + " mismatched, " + std::to_string(r.missing.size()) +
+                   " missing; are they weights of another model?):" + mismatch_list(r, 10));
 }
 
 std::string tensor_map_to_bytes(const TensorMap& tensors) {

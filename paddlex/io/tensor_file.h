@@ -30,7 +30,9 @@ struct LoadReport {
 };
 // Copies tensors whose name and shape match into `module`.
 LoadReport load_matching(torch::nn::Module& module, const TensorDict& tensors);
-// Copies every tensor; throws RunError naming the first mismatch (resume, evaluate, export).
+// The mismatched and missing tensors of `r`, one per line, at most `most` of each.
+std::string mismatch_list(const LoadReport& r, size_t most);
+// Copies every tensor; throws RunError listing the mismatches (resume, evaluate, export).
 void load_exact(torch::nn::Module& module, const TensorDict& tensors, const std::string& source);
 
 // Named tensors to bytes and back (evaluation states sent between ranks).

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "paddlex/core/tensor_map.h"
@@ -20,6 +21,9 @@ class Network : public torch::nn::Module {
   virtual TensorMap forward(const TensorMap& inputs) = 0;
   // Folds every BatchNorm into the conv before it and removes the BN submodules (deployment form).
   virtual void fold_batchnorm() = 0;
+  // PaddlePaddle parameter-name prefixes and ours, for a model whose names differ from its reference
+  // implementation's (io/paddle_layout.h converts the rest: BatchNorm statistics, Linear layouts).
+  virtual std::vector<std::pair<std::string, std::string>> paddle_name_prefixes() const { return {}; }
 };
 
 }  // namespace paddlex

@@ -3,6 +3,8 @@
 #include <filesystem>
 
 #include "paddlex/core/errors.h"
+#include "paddlex/io/paddle_layout.h"
+#include "paddlex/io/pickle_reader.h"
 #include "paddlex/io/tensor_file.h"
 
 namespace fs = std::filesystem;
@@ -15,11 +17,28 @@ double Metrics::primary_value() const {
   return it->second;
 }
 
-std::shared_ptr<Network> load_checkpoint_network(const Task& task, const std::string& dir, const ModelInfo& model) {
+TensorDict read_weights_for(const Network& network, const std::string& path) {
+  if (!is_paddle_weight_file(path)) return load_tensor_dict(path);
+  return from_paddle_layout(network, network.paddle_name_prefixes(), read_paddle_state_dict(path));
+}
+
+std::shared_ptr<Network> load_model_network(const Task& task, const ModelInfo& model, const std::string& weights) {
   auto network = task.build_model(model);
-  const std::string weights = (fs::path(dir) / model.eval_weights).string();
-  load_exact(*network, load_tensor_dict(weights), weights);
+  load_exact(*network, read_weights_for(*network, weights), weights);
   return network;
+}
+
+CheckpointRef open_trained_model(const Task& task, const Config& cfg, const std::string& path, const std::string& key) {
+  const std::string paddle = paddle_weights_at(path, key);
+  if (paddle.empty()) return open_checkpoint(path, key);
+  if (!fs::is_regular_file(paddle)) throw RunError(key + ": weights file not found: '" + paddle + "'");
+  CheckpointRef ref;
+  ref.dir = fs::path(paddle).parent_path().string();
+  ref.weights = paddle;
+  ref.info = task.model_for_paddle_weights(cfg, paddle);
+  ref.info.eval_weights = fs::path(paddle).filename().string();
+  ref.info.source = paddle;
+  return ref;
 }
 
 TensorMap network_inputs(const Network& network, const Batch& batch, const torch::Device& device, bool channels_last) {

@@ -15,6 +15,7 @@
 #include "paddlex/core/config_schema.h"
 #include "paddlex/datasets/data_loader.h"
 #include "paddlex/io/model_dir.h"
+#include "paddlex/io/tensor_file.h"
 #include "paddlex/nn/network.h"
 
 namespace paddlex {
@@ -107,6 +108,11 @@ class Task {
   // task's attributes, eval transforms). Evaluate mode: the val source preprocessed as `*trained` says and
   // checked against its attributes. Throws RunError naming file:line for bad data.
   virtual TaskData load_data(const Config& cfg, const ModelInfo* trained) const = 0;
+  // The model of PaddlePaddle weights that came without our model.yml (a .pdparams file, a PaddleX checkpoint
+  // directory): Global.model with the task's attributes found for `weights` (e.g. the class list PaddleX wrote
+  // next to them, or else the dataset's) and the configured eval transforms. Throws RunError saying what is
+  // missing.
+  virtual ModelInfo model_for_paddle_weights(const Config& cfg, const std::string& weights) const = 0;
   virtual std::shared_ptr<Network> build_model(const ModelInfo& model) const = 0;
   virtual Criterion make_criterion(const Config& cfg, const ModelInfo& model) const = 0;
   virtual std::unique_ptr<Evaluator> make_evaluator(const Config& cfg, const ModelInfo& model) const = 0;
@@ -116,8 +122,17 @@ class Task {
                                                     const YAML::Node& inference_config) const = 0;
 };
 
-// The network of checkpoint directory `dir` as `model` (its model.yml) says, with its evaluation weights.
-std::shared_ptr<Network> load_checkpoint_network(const Task& task, const std::string& dir, const ModelInfo& model);
+// The weights in `path` in `network`'s names and layouts: our model.pt and PyTorch state_dicts as stored,
+// PaddlePaddle files (.pdparams, .pdema) converted (io/paddle_layout.h). Throws RunError naming the file.
+TensorDict read_weights_for(const Network& network, const std::string& path);
+
+// The network `model` describes with the weights of file `weights`, every tensor of which must fit.
+std::shared_ptr<Network> load_model_network(const Task& task, const ModelInfo& model, const std::string& weights);
+
+// The trained model `path` names for `key` (Evaluate.weight_path, Export.weight_path): one of our checkpoints
+// (directory or a weight file in it), or PaddlePaddle weights (a .pdparams file, a PaddleX checkpoint directory)
+// described by Task::model_for_paddle_weights; `dir` is then the directory holding the file.
+CheckpointRef open_trained_model(const Task& task, const Config& cfg, const std::string& path, const std::string& key);
 
 // The tensors of `batch` a network reads, moved to `device` (4-D ones to NHWC when channels_last).
 TensorMap network_inputs(const Network& network, const Batch& batch, const torch::Device& device, bool channels_last);

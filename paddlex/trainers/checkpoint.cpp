@@ -80,6 +80,11 @@ std::string resolve_resume_dir(const Config& cfg) {
     name.erase(name.find_last_not_of(" \n\r\t") + 1);
     path = (fs::path(cfg.get_string("Global.output")) / name).string();
   }
+  const std::string paddle = paddle_weights_at(path, "Train.resume_path");
+  if (!paddle.empty() || fs::exists(fs::path(path).replace_extension(".pdopt")))
+    throw RunError("Train.resume_path: '" + path + "' is a PaddleX/PaddlePaddle checkpoint; its optimizer state "
+                   "(.pdopt) and training progress (.pdstates) cannot be resumed here. Start from its weights "
+                   "instead with -o Train.pretrain_weight_path=" + (paddle.empty() ? path : paddle));
   return resolve_checkpoint_dir(path, "Train.resume_path");
 }
 

@@ -110,14 +110,22 @@ void Trainer::write_train_result(bool done) {
 
 void Trainer::load_pretrained() {
   std::string path = cfg_.get_string("Train.pretrain_weight_path");
-  if (fs::is_directory(path)) path = (fs::path(path) / read_model_yml((fs::path(path) / "model.yml").string()).eval_weights).string();
-  TensorDict tensors = load_tensor_dict(path);
+  const std::string paddle = paddle_weights_at(path, "Train.pretrain_weight_path");
+  if (!paddle.empty())
+    path = paddle;
+  else if (fs::is_directory(path))
+    path = (fs::path(path) / read_model_yml((fs::path(path) / "model.yml").string()).eval_weights).string();
+  TensorDict tensors = read_weights_for(*model_, path);
   for (const auto& entry : tensors)
     if (entry.first == kFoldedMarker)
       throw RunError("Train.pretrain_weight_path: '" + path + "' holds exported deployment weights with "
                      "BatchNorm folded into the convolutions; they cannot be trained from. Use the model.pt "
                      "of a training checkpoint (e.g. output/best_model/model.pt)");
-  log_load_report(load_matching(*model_, tensors), path);
+  const LoadReport report = load_matching(*model_, tensors);
+  if (report.loaded.empty())
+    throw RunError("Train.pretrain_weight_path: no tensor of '" + path + "' fits " + model_info_.model_name +
+                   " (weights of another model?):" + mismatch_list(report, 10));
+  log_load_report(report, path);
 }
 
 void Trainer::restore_checkpoint(const std::string& dir) {
@@ -397,6 +405,13 @@ void Trainer::train() {
             ", " + count(steps_per_epoch_, "iteration") + " per epoch, " + length + ", device " + device_.str() + ", " +
             count(at::get_num_threads(), "thread") + (dist_ ? " per process, " + count(dist_->world_size(), "process") : "") +
             (ema_ ? ", weight average (EMA) on" : ""));
+  if (cfg_.get_bool("Train.eval_before_train") && state_.global_step == 0) {
+    // The loaded weights themselves: a weight average has seen no step yet.
+    const Metrics metrics =
+        run_evaluation(*model_, data_.val, *evaluator_, eval_options(cfg_, device_, channels_last_), dist_);
+    Log::info("[Eval] before training " + metrics_text(metrics.values));
+    if (metrics_log_) metrics_log_->eval_record(0, 0, metrics);
+  }
   run_start_ = std::chrono::steady_clock::now();
   first_step_ = state_.global_step;
   window_ = Window();
@@ -442,8 +457,9 @@ void Trainer::train() {
 }
 
 nlohmann::json Trainer::evaluate() {
-  const CheckpointRef checkpoint = open_checkpoint(
-      cfg_.get_string_or("Evaluate.weight_path", (fs::path(output_) / "best_model").string()), "Evaluate.weight_path");
+  const CheckpointRef checkpoint = open_trained_model(
+      task_, cfg_, cfg_.get_string_or("Evaluate.weight_path", (fs::path(output_) / "best_model").string()),
+      "Evaluate.weight_path");
   const std::string& dir = checkpoint.dir;
   const ModelInfo& info = checkpoint.info;
   if (info.task != task_.name())
@@ -451,7 +467,7 @@ nlohmann::json Trainer::evaluate() {
                    "), but Global.model " + cfg_.get_string("Global.model") + " is a " + task_.name() + " model");
   // The checkpoint's own preprocessing: the model was trained at its input size, whatever this config says.
   TaskData data = task_.load_data(cfg_, &info);
-  auto network = load_checkpoint_network(task_, dir, info);
+  auto network = load_model_network(task_, info, checkpoint.weights);
   prepare_model_for_compute(*network, device_, channels_last_);
   auto evaluator = task_.make_evaluator(cfg_, info);
   EvalOptions opts = eval_options(cfg_, device_, channels_last_);

@@ -43,6 +43,9 @@ class ImageClassTask : public Task {
   std::string describe(const ModelInfo& model) const override;
   nlohmann::json check_dataset(const Config& cfg) const override;
   TaskData load_data(const Config& cfg, const ModelInfo* trained) const override;
+  // The class list from label_dict.txt next to the weights or in the PaddleX output directory above them (PaddleX
+  // writes it there), else from the dataset's label.txt.
+  ModelInfo model_for_paddle_weights(const Config& cfg, const std::string& weights) const override;
 
  protected:
   virtual std::string dataset_type() const = 0;  // ClsDataset | MLClsDataset

@@ -19,11 +19,11 @@ torch::nn::BatchNorm2d batch_norm(int64_t channels) {
   return torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(channels).eps(1e-5).momentum(0.1));
 }
 
-// Residual block: the `conv<i>`/`bn<i>` pairs of the main path plus an optional `downsample`
+// Residual block: the `conv<i>`/`bn<i>` pairs of the main path plus, with `projection`, a `downsample` shortcut
 // (Sequential of 1x1 conv and BN, hence torchvision's "downsample.0"/"downsample.1" names).
 class BlockImpl : public torch::nn::Module {
  public:
-  BlockImpl(ResNetBlock kind, int64_t inplanes, int64_t planes, int64_t stride) {
+  BlockImpl(ResNetBlock kind, int64_t inplanes, int64_t planes, int64_t stride, bool projection) {
     // Basic: 3x3 (stride) -> 3x3. Bottleneck: 1x1 -> 3x3 (stride) -> 1x1 to 4*planes.
     struct Spec {
       int64_t in, out, kernel, stride;
@@ -39,7 +39,7 @@ class BlockImpl : public torch::nn::Module {
       bns_.push_back(register_module("bn" + suffix, batch_norm(s.out)));
     }
     const int64_t out = specs.back().out;
-    if (stride != 1 || inplanes != out) {
+    if (projection) {
       downsample_ = register_module(
           "downsample", torch::nn::Sequential(conv(inplanes, out, 1, stride), batch_norm(out)));
     }
@@ -85,10 +85,11 @@ ResNetImpl::ResNetImpl(ResNetBlock block, const std::vector<int64_t>& depths, in
                        nn::ClassifierHead head) {
   conv1 = register_module("conv1", conv(3, 64, 7, 2));
   bn1 = register_module("bn1", batch_norm(64));
+  paddle_prefixes_ = {{"stem.0.conv.", "conv1."}, {"stem.0.bn.", "bn1."}};
   const int64_t planes[] = {64, 128, 256, 512};
   for (size_t i = 0; i < 4; ++i) {
-    layers_.push_back(register_module("layer" + std::to_string(i + 1),
-                                      make_layer(block, planes[i], depths.at(i), i == 0 ? 1 : 2)));
+    layers_.push_back(register_module("layer" + std::to_string(i + 1), make_layer(block, static_cast<int64_t>(i) + 1,
+                                                                              planes[i], depths.at(i), i == 0 ? 1 : 2)));
   }
   if (head == nn::ClassifierHead::kMLDecoder) {
     nn::MLDecoderOptions o;
@@ -103,13 +104,24 @@ ResNetImpl::ResNetImpl(ResNetBlock block, const std::vector<int64_t>& depths, in
   if (ml_decoder) ml_decoder->reset_parameters();  // its own initialisation, not the backbone's
 }
 
-torch::nn::Sequential ResNetImpl::make_layer(ResNetBlock block, int64_t planes, int64_t depth,
+torch::nn::Sequential ResNetImpl::make_layer(ResNetBlock block, int64_t stage, int64_t planes, int64_t depth,
                                              int64_t stride) {
   torch::nn::Sequential layer;
   const int64_t out = block == ResNetBlock::kBasic ? planes : planes * 4;
+  const int64_t main_convs = block == ResNetBlock::kBasic ? 2 : 3;
   for (int64_t i = 0; i < depth; ++i) {
-    layer->push_back(Block(block, inplanes_, planes, i == 0 ? stride : 1));
+    layer->push_back(Block(block, inplanes_, planes, i == 0 ? stride : 1, /*projection=*/i == 0));
     inplanes_ = out;
+    const std::string paddle = "blocks." + std::to_string(blocks_made_++) + ".";
+    const std::string ours = "layer" + std::to_string(stage) + "." + std::to_string(i) + ".";
+    for (int64_t c = 0; c < main_convs; ++c) {
+      paddle_prefixes_.push_back({paddle + "conv" + std::to_string(c) + ".conv.", ours + "conv" + std::to_string(c + 1) + "."});
+      paddle_prefixes_.push_back({paddle + "conv" + std::to_string(c) + ".bn.", ours + "bn" + std::to_string(c + 1) + "."});
+    }
+    if (i == 0) {
+      paddle_prefixes_.push_back({paddle + "short.conv.", ours + "downsample.0."});
+      paddle_prefixes_.push_back({paddle + "short.bn.", ours + "downsample.1."});
+    }
   }
   return layer;
 }

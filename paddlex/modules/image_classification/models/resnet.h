@@ -1,5 +1,7 @@
-// ResNet18/34/50 as torchvision builds them (v1.5: stride on the 3x3 of a bottleneck), with
-// torchvision's parameter names so its state_dict files load by name.
+// ResNet18/34/50 as PaddleClas builds them (its "vb" ResNet: stride on the 3x3 of a bottleneck, and a projection
+// shortcut on the first block of every stage, the first stage of ResNet18/34 included, where torchvision has
+// none), with torchvision's parameter names so its state_dict files load by name; paddle_name_prefixes maps
+// PaddleClas's names (stem, blocks.<i>.conv<j>, short) to these.
 #pragma once
 #include <torch/torch.h>
 
@@ -19,12 +21,14 @@ class ResNetImpl : public ClassifierImpl {
              nn::ClassifierHead head = nn::ClassifierHead::kLinear);
   torch::Tensor logits(torch::Tensor x) override;
   void fold_batchnorm() override;
+  std::vector<std::pair<std::string, std::string>> paddle_name_prefixes() const override { return paddle_prefixes_; }
 
  private:
-  torch::nn::Sequential make_layer(ResNetBlock block, int64_t planes, int64_t depth,
-                                   int64_t stride);
+  torch::nn::Sequential make_layer(ResNetBlock block, int64_t stage, int64_t planes, int64_t depth, int64_t stride);
 
   int64_t inplanes_ = 64;
+  int64_t blocks_made_ = 0;  // PaddleClas numbers the blocks of all stages in one sequence
+  std::vector<std::pair<std::string, std::string>> paddle_prefixes_;
   torch::nn::Conv2d conv1{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr};
   std::vector<torch::nn::Sequential> layers_;

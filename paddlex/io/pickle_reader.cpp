@@ -1,7 +1,8 @@
 // A pickle virtual machine for the opcode subset torch.save (protocol 2, or 4 from newer PyTorch /
-// pickle_protocol=4) and torch::pickle_save emit, and the few globals a state_dict file uses. Nothing found in
-// a file is ever executed: globals are names, and only the ones below have a meaning.
-#include "paddlex/io/pytorch_pickle.h"
+// pickle_protocol=4), torch::pickle_save and paddle.save (protocol 2 to 4) emit, and the few globals a
+// state_dict file uses. Nothing found in a file is ever executed: globals are names, and only the ones below
+// have a meaning.
+#include "paddlex/io/pickle_reader.h"
 
 #include <caffe2/serialize/inline_container.h>
 
@@ -46,11 +47,19 @@ struct Storage {  // a persistent-id storage, loaded: 1-D CPU tensor of the stor
 struct Opaque {  // what an unsupported global built; an error only where a tensor or dict is needed
   std::string built_by;
 };
+struct DtypeObj {  // numpy.dtype(code, align, copy), then BUILD sets the byte order
+  std::string code;
+  std::string byte_order = "=";
+};
+struct ArrayObj {  // numpy's _reconstruct(ndarray, (0,), b'b'): undefined until BUILD gives it shape and bytes
+  torch::Tensor data;
+};
 
 // Containers are shared (pickle's memo refers to the object that later opcodes fill in).
 struct Value {
   std::variant<NoneV, bool, int64_t, double, std::string, Bytes, torch::Tensor, std::shared_ptr<ListObj>,
-               std::shared_ptr<TupleObj>, std::shared_ptr<DictObj>, GlobalRef, Storage, Opaque>
+               std::shared_ptr<TupleObj>, std::shared_ptr<DictObj>, GlobalRef, Storage, Opaque,
+               std::shared_ptr<DtypeObj>, std::shared_ptr<ArrayObj>>
       v;
   template <class T>
   const T* get() const {
@@ -110,6 +119,8 @@ std::string describe(const Value& v) {
     std::string operator()(const Opaque& o) const {
       return "an object built by unsupported global '" + o.built_by + "'";
     }
+    std::string operator()(const std::shared_ptr<DtypeObj>&) const { return "a numpy dtype"; }
+    std::string operator()(const std::shared_ptr<ArrayObj>&) const { return "a numpy array"; }
   };
   return std::visit(Visitor{}, v.v);
 }
@@ -178,8 +189,13 @@ class Unpickler {
  public:
   using PersistentLoad = std::function<Value(const Value& pid)>;
 
-  Unpickler(std::string path, const uint8_t* data, size_t size, PersistentLoad persistent_load)
-      : path_(std::move(path)), data_(data), size_(size), persistent_load_(std::move(persistent_load)) {}
+  // `stream` names the pickle in messages ("data.pkl" inside a zip, "the pickle" for a bare one).
+  Unpickler(std::string path, std::string stream, const uint8_t* data, size_t size, PersistentLoad persistent_load)
+      : path_(std::move(path)),
+        stream_(std::move(stream)),
+        data_(data),
+        size_(size),
+        persistent_load_(std::move(persistent_load)) {}
   Unpickler(const Unpickler&) = delete;
   Unpickler& operator=(const Unpickler&) = delete;
   // A pickle may hold reference cycles (a list containing itself); emptying every container breaks them.
@@ -327,7 +343,7 @@ class Unpickler {
 
  private:
   [[noreturn]] void fail(const std::string& reason) const {
-    fail_file(path_, "data.pkl at byte " + std::to_string(op_pos_) + ": " + reason);
+    fail_file(path_, stream_ + " at byte " + std::to_string(op_pos_) + ": " + reason);
   }
 
   void need(uint64_t n) {
@@ -414,7 +430,79 @@ class Unpickler {
   void build(const Value& target, const Value& state) {
     // OrderedDict state_dicts carry {'_metadata': ...} (module versions): accepted and ignored.
     if (dict_of(target) || target.get<Opaque>()) return;
+    if (const auto* array = target.get<std::shared_ptr<ArrayObj>>()) {
+      (*array)->data = array_from_state(state);
+      return;
+    }
+    if (const auto* dtype = target.get<std::shared_ptr<DtypeObj>>()) {
+      // (version, byte order, subarray, names, fields, element size, alignment, flags): the order is what matters.
+      const std::vector<Value>* items = tuple_items(state);
+      if (!items || items->size() < 2 || !(*items)[1].get<std::string>())
+        fail("numpy dtype '" + (*dtype)->code + "' has a malformed state " + describe(state));
+      (*dtype)->byte_order = *(*items)[1].get<std::string>();
+      return;
+    }
     fail("BUILD on " + describe(target) + " is not supported");
+  }
+
+  // numpy.ndarray.__setstate__((version, shape, dtype, is_fortran, raw bytes)), for numeric dtypes only.
+  torch::Tensor array_from_state(const Value& state) {
+    const std::vector<Value>* items = tuple_items(state);
+    if (!items || items->size() != 5) fail("numpy array state is " + describe(state) + ", expected a 5-tuple");
+    const std::string fn = "numpy array";
+    const std::vector<int64_t> shape = ints_arg(fn, *items, 1);
+    const auto* dtype_ptr = (*items)[2].get<std::shared_ptr<DtypeObj>>();
+    if (!dtype_ptr) fail("numpy array state has " + describe((*items)[2]) + " as its dtype");
+    const DtypeObj& dtype = **dtype_ptr;
+    const auto* fortran = (*items)[3].get<bool>();
+    if (!fortran) fail("numpy array state has " + describe((*items)[3]) + " as its Fortran-order flag");
+    const c10::ScalarType type = numpy_scalar_type(dtype);
+    const auto* raw = (*items)[4].get<Bytes>();
+    if (!raw) fail("numpy array of dtype '" + dtype.code + "' holds " + describe((*items)[4]) + ", not raw bytes");
+    uint64_t numel = 1;
+    bool overflow = false;
+    for (int64_t d : shape) {
+      if (d < 0) fail("numpy array with a negative dimension");
+      overflow = overflow || __builtin_mul_overflow(numel, static_cast<uint64_t>(d), &numel);
+    }
+    uint64_t nbytes = 0;
+    overflow = overflow || __builtin_mul_overflow(numel, c10::elementSize(type), &nbytes);
+    if (overflow || nbytes != raw->data.size()) {
+      std::ostringstream os;
+      os << "numpy array of shape " << c10::IntArrayRef(shape) << " and dtype '" << dtype.code << "' needs "
+         << (overflow ? std::string("more than 2^64") : std::to_string(nbytes)) << " bytes, the file holds "
+         << raw->data.size();
+      fail(os.str());
+    }
+    const auto options = torch::TensorOptions().dtype(type);
+    if (!*fortran || shape.size() < 2) {
+      torch::Tensor t = torch::empty(shape, options);
+      if (nbytes) std::memcpy(t.data_ptr(), raw->data.data(), nbytes);
+      return t;
+    }
+    // Fortran order is the C order of the reversed shape.
+    std::vector<int64_t> reversed(shape.rbegin(), shape.rend());
+    torch::Tensor t = torch::empty(reversed, options);
+    if (nbytes) std::memcpy(t.data_ptr(), raw->data.data(), nbytes);
+    std::vector<int64_t> dims(shape.size());
+    for (size_t i = 0; i < dims.size(); ++i) dims[i] = static_cast<int64_t>(dims.size() - 1 - i);
+    return t.permute(dims).contiguous();
+  }
+
+  c10::ScalarType numpy_scalar_type(const DtypeObj& dtype) {
+    static const std::map<std::string, c10::ScalarType> types = {
+        {"f4", torch::kFloat}, {"f8", torch::kDouble}, {"f2", torch::kHalf}, {"i8", torch::kLong},
+        {"i4", torch::kInt},   {"i2", torch::kShort},  {"i1", torch::kChar}, {"u1", torch::kByte},
+        {"b1", torch::kBool}};
+    if (!dtype.code.empty() && dtype.code[0] == 'O')
+      fail("numpy object array (dtype '" + dtype.code + "'): weight files hold numeric arrays only");
+    auto it = types.find(dtype.code);
+    if (it == types.end())
+      fail("numpy dtype '" + dtype.code + "' is not supported (float16/32/64, int8/16/32/64, uint8, bool are)");
+    // "<" little-endian, "|" single bytes, "=" the writer's native order (little on every platform we run on).
+    if (dtype.byte_order == ">")
+      fail("numpy array of big-endian dtype '>" + dtype.code + "' is not supported; save it little-endian");
+    return it->second;
   }
 
   const std::vector<Value>& args_of(const std::string& fn, const Value& args) {
@@ -461,6 +549,21 @@ class Unpickler {
       if (args.empty()) fail(fn + " without arguments");
       return args[0];
     }
+    if (fn == "numpy.core.multiarray._reconstruct" || fn == "numpy._core.multiarray._reconstruct") {
+      // (numpy.ndarray, (0,), b'b'): an empty array that the following BUILD fills in
+      const auto* cls = args.empty() ? nullptr : args[0].get<GlobalRef>();
+      if (!cls || cls->full() != "numpy.ndarray")
+        fail(fn + " of " + (args.empty() ? std::string("nothing") : describe(args[0])) +
+             "; only numpy.ndarray is supported");
+      return make(std::make_shared<ArrayObj>());
+    }
+    if (fn == "numpy.dtype") {  // (code, align, copy)
+      if (args.empty() || !args[0].get<std::string>()) fail(fn + " expects a type code such as 'f4'");
+      auto dtype = std::make_shared<DtypeObj>();
+      dtype->code = *args[0].get<std::string>();
+      return make(dtype);
+    }
+    if (fn == "_codecs.encode") return latin1_bytes(fn, args);
     if (fn == "torch.Size") {
       if (args.size() != 1 || !sequence_items(args[0])) fail(fn + " expects one tuple");
       return make_tuple(*sequence_items(args[0]));
@@ -472,6 +575,27 @@ class Unpickler {
       return make(device);
     }
     return make(Opaque{fn});
+  }
+
+  // Protocol 2 writes Python 3 bytes as _codecs.encode(text, 'latin1'): each code point (< 256) is one byte.
+  Value latin1_bytes(const std::string& fn, const std::vector<Value>& args) {
+    if (args.size() != 2 || !args[0].get<std::string>() || !args[1].get<std::string>() ||
+        (*args[1].get<std::string>() != "latin1" && *args[1].get<std::string>() != "latin-1"))
+      fail(fn + " is supported only as encode(text, 'latin1'), the protocol-2 form of bytes");
+    const std::string& utf8 = *args[0].get<std::string>();
+    std::string out;
+    out.reserve(utf8.size());
+    for (size_t i = 0; i < utf8.size(); ++i) {
+      const auto c = static_cast<uint8_t>(utf8[i]);
+      if (c < 0x80) {
+        out.push_back(static_cast<char>(c));
+      } else if ((c & 0xE0) == 0xC0 && c <= 0xC3 && i + 1 < utf8.size()) {  // U+0080..U+00FF
+        out.push_back(static_cast<char>(((c & 0x03) << 6) | (static_cast<uint8_t>(utf8[++i]) & 0x3F)));
+      } else {
+        fail(fn + ": text with a character above U+00FF cannot be latin1 bytes");
+      }
+    }
+    return make(Bytes{std::move(out)});
   }
 
   Value new_object(const Value& cls, const Value& args_value) {
@@ -539,6 +663,7 @@ class Unpickler {
   }
 
   std::string path_;
+  std::string stream_;
   const uint8_t* data_;
   size_t size_;
   size_t pos_ = 0;
@@ -649,7 +774,44 @@ std::vector<std::pair<std::string, torch::Tensor>> tensors_of(const Value& root,
   return out;
 }
 
+// The table paddle.save adds to a state_dict (structured name -> PaddlePaddle's internal parameter name).
+constexpr const char* kPaddleNameTable = "StructuredToParameterName@@";
+
+std::vector<std::pair<std::string, torch::Tensor>> arrays_of(const Value& root, const std::string& path) {
+  const DictObj* dict = dict_of(root);
+  if (!dict) fail_file(path, "it holds " + describe(root) + ", not a dict of name -> array (a state_dict)");
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  out.reserve(dict->items.size());
+  for (const auto& [k, v] : dict->items) {
+    const auto* name = k.get<std::string>();
+    if (!name) fail_file(path, "the state_dict has " + describe(k) + " as a key; expected parameter names");
+    if (*name == kPaddleNameTable) continue;
+    const auto* array = v.get<std::shared_ptr<ArrayObj>>();
+    if (!array) fail_file(path, "state_dict entry '" + *name + "' is " + describe(v) + ", not a numpy array");
+    if (!(*array)->data.defined()) fail_file(path, "state_dict entry '" + *name + "' is an array never filled in");
+    out.emplace_back(*name, (*array)->data);
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<std::pair<std::string, torch::Tensor>> read_paddle_state_dict(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw RunError("weights file not found: '" + path + "'");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail_file(path, "the file cannot be opened");
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.empty()) fail_file(path, "the file is empty");
+  if (bytes.rfind("PK\3\4", 0) == 0)
+    fail_file(path, "it is a zip archive (a torch.save file?), not a PaddlePaddle pickle; name it .pt or .pth");
+  if (static_cast<uint8_t>(bytes[0]) != 0x80)
+    fail_file(path, "not a PaddlePaddle weight file (it does not start as a pickle of protocol 2 or later)");
+  Unpickler vm(path, "the pickle", reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), [&](const Value&) -> Value {
+    fail_file(path, "the pickle refers to external storage (persistent ids), which .pdparams files never do");
+  });
+  return arrays_of(vm.run(), path);
+}
 
 std::vector<std::pair<std::string, torch::Tensor>> read_pytorch_state_dict(const std::string& path) {
   std::error_code ec;
@@ -673,7 +835,7 @@ std::vector<std::pair<std::string, torch::Tensor>> read_pytorch_state_dict(const
 
     StorageLoader load_storage(reader, path);
     auto [pkl, pkl_size] = reader.getRecord("data.pkl");
-    Unpickler vm(path, static_cast<const uint8_t*>(pkl.get()), pkl_size, std::ref(load_storage));
+    Unpickler vm(path, "data.pkl", static_cast<const uint8_t*>(pkl.get()), pkl_size, std::ref(load_storage));
     return tensors_of(vm.run(), path);
   } catch (const RunError&) {
     throw;
