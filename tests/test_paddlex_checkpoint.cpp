@@ -93,6 +93,19 @@ TEST_F(PaddleXCheckpointE2E, ExportsAndPredicts) {
   EXPECT_NEAR(correct / kValImages, paddlex_top1(), 1.0 / kValImages + 1e-9);
 }
 
+TEST_F(PaddleXCheckpointE2E, AnotherModelsWeightsAreListedNotLoaded) {
+  const auto r = run("evaluate", {"Global.model=PP-LCNet_x1_0", "Evaluate.weight_path=" + kBestModel});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(Contains(r.output, "do not fit the model"));
+  EXPECT_TRUE(Contains(r.output, "conv1.conv.weight: shape [8, 3, 3, 3] in file, [16, 3, 3, 3] in model"));
+}
+
+TEST_F(PaddleXCheckpointE2E, PredictAsksForAnExportFirst) {
+  const auto r = run("predict", {"Predict.model_dir=" + kBestModel, "Predict.input=" + kFixture + "/dataset/images"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(Contains(r.output, "is a PaddleX checkpoint; export it first"));
+}
+
 TEST_F(PaddleXCheckpointE2E, WeightsWithoutAClassListSayWhatIsMissing) {
   fs::create_directories(temp_.file("alone"));
   fs::copy_file(kBestModel + "/best_model.pdparams", temp_.file("alone/best_model.pdparams"));

@@ -16,6 +16,9 @@ namespace paddlex {
 InferenceModel load_inference_model(const Task& task, const std::string& dir, const torch::Device& device) {
   if (!fs::is_directory(dir))
     throw RunError("Predict.model_dir: '" + dir + "' is not a directory (an export dir or a checkpoint dir)");
+  if (!fs::exists(fs::path(dir) / "model.yml") && !paddle_weights_at(dir, "Predict.model_dir").empty())
+    throw RunError("Predict.model_dir: '" + dir + "' is a PaddleX checkpoint; export it first (-o Global.mode=export "
+                   "-o Export.weight_path=" + dir + ") and predict from the exported directory");
   InferenceModel m;
   m.info = read_model_yml((fs::path(dir) / "model.yml").string());
   if (m.info.task != task.name())
