@@ -22,7 +22,8 @@ using NamePrefixMap = std::vector<std::pair<std::string, std::string>>;
 // that match nothing in `module` are kept, so loading reports them.
 TensorDict from_paddle_layout(const torch::nn::Module& module, const NamePrefixMap& prefixes, TensorDict paddle);
 
-// Whether `path` names a PaddlePaddle weight file by its extension (.pdparams, or PaddleClas's EMA .pdema).
+// Whether `path` names a PaddlePaddle weight file by its extension (.pdparams, or the .pdema where PaddleClas keeps the
+// raw weights of an EMA run).
 bool is_paddle_weight_file(const std::string& path);
 
 // Throws RunError when `path` is a PaddlePaddle training file that holds no weights (.pdopt optimizer state,

@@ -24,7 +24,7 @@ namespace paddlex {
 // missing or short storage record, bad tensor geometry.
 std::vector<std::pair<std::string, torch::Tensor>> read_pytorch_state_dict(const std::string& path);
 
-// Reads a PaddlePaddle state_dict file (paddle.save of Layer.state_dict(): .pdparams, PaddleClas's .pdema): a
+// Reads a PaddlePaddle state_dict file (paddle.save of Layer.state_dict(): .pdparams, .pdema): a
 // pickle (protocol 2 to 4) of a dict name -> numpy array, each array numpy's _reconstruct + BUILD with its raw
 // bytes. Returns the arrays in file order as CPU tensors, names and layouts as PaddlePaddle has them (BatchNorm
 // "_mean"/"_variance", Linear weights [in, out]); the "StructuredToParameterName@@" table is skipped.
