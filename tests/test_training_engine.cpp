@@ -271,15 +271,17 @@ TEST(TrainingEngine, DataParallelEvaluationIsThatOfTheSavedModel) {
   TempDir dir("toy_dist");
   const std::string out = dir.file("out");
   ToyTask task;
-  const auto cfg = toy_config(out, {"Train.epochs_iters=3", "Train.learning_rate=0.1"});
   paddlex::DistEnv env;
   env.world_size = 2;
   env.master_port = paddlex::find_free_port();
+  // A config per rank, as in separate processes: yaml-cpp nodes are not safe to read from two threads at once.
+  const std::vector<paddlex::Config> configs = {toy_config(out, {"Train.epochs_iters=3", "Train.learning_rate=0.1"}),
+                                                toy_config(out, {"Train.epochs_iters=3", "Train.learning_rate=0.1"})};
   auto rank_main = [&](int rank) {
     paddlex::DistEnv mine = env;
     mine.rank = rank;
     paddlex::DistContext dist(mine, std::chrono::seconds(30));
-    paddlex::Trainer(cfg, task, &dist).train();
+    paddlex::Trainer(configs[static_cast<size_t>(rank)], task, &dist).train();
   };
   std::thread r0(rank_main, 0), r1(rank_main, 1);
   r0.join();
