@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 VENV=.venv-paddle
 OUT=.paddle-fixtures
 SCRIPT=tests/data/make_paddle_fixtures.py
-STAMP=$(sha256sum "$SCRIPT" | cut -c1-16)
+STAMP=$(cat "$SCRIPT" "$0" | sha256sum | cut -c1-16)  # the versions pinned below count too
 if [ -f "$OUT/fixtures.json" ] && [ "$(cat "$OUT/.stamp" 2>/dev/null)" = "$STAMP" ]; then
   echo "PaddlePaddle fixtures: up to date in $OUT"
   exit 0

@@ -74,6 +74,23 @@ TEST_F(PaddleXCheckpointE2E, ResumingItIsRefusedWithTheWayToStartFromIt) {
   EXPECT_TRUE(Contains(r.output, "Train.pretrain_weight_path=" + kBestModel + "/best_model.pdparams"));
 }
 
+TEST_F(PaddleXCheckpointE2E, ResumingItsOptimizerStateOrPrefixIsRefusedToo) {
+  for (const std::string& path : {kBestModel + "/best_model.pdstates", kBestModel + "/best_model"}) {
+    const auto r = run("train", {"Train.resume_path=" + path});
+    EXPECT_NE(r.exit_code, 0) << path;
+    EXPECT_TRUE(Contains(r.output, "Train.pretrain_weight_path=" + kBestModel + "/best_model.pdparams"))
+        << path;
+  }
+}
+
+TEST_F(PaddleXCheckpointE2E, PretrainingFromAnotherModelStops) {
+  const auto r = run("train", {"Global.model=PP-LCNet_x1_0", "Train.num_classes=6",
+                               "Train.pretrain_weight_path=" + kBestModel});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(Contains(r.output, "no tensor of"));
+  EXPECT_TRUE(Contains(r.output, "fits PP-LCNet_x1_0"));
+}
+
 TEST_F(PaddleXCheckpointE2E, ExportsAndPredicts) {
   const auto exported = run("export", {"Export.weight_path=" + kBestModel});
   ASSERT_EQ(exported.exit_code, 0) << exported.output;

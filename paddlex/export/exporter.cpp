@@ -19,10 +19,10 @@ std::string export_model(const Config& cfg, const Task& task) {
       "Export.weight_path");
   const std::string& dir = checkpoint.dir;
   const ModelInfo& info = checkpoint.info;
-  const bool ours = fs::exists(fs::path(dir) / "model.yml");
-  // A PaddleX checkpoint directory has its own inference/ (PaddlePaddle's format): ours goes to Global.output.
-  const std::string save_dir =
-      cfg.get_string_or("Export.save_dir", ((ours ? fs::path(dir) : fs::path(output)) / "inference").string());
+  // A PaddleX checkpoint directory has its own inference/ (PaddlePaddle's format): this export goes to
+  // Global.output instead.
+  const std::string save_dir = cfg.get_string_or(
+      "Export.save_dir", ((checkpoint.paddle ? fs::path(output) : fs::path(dir)) / "inference").string());
   if (info.task != task.name())
     throw RunError("Export.weight_path: '" + dir + "' holds a " + info.task + " model, but Global.model " +
                    cfg.get_string("Global.model") + " is a " + task.name() + " model");
@@ -41,7 +41,7 @@ std::string export_model(const Config& cfg, const Task& task) {
   save_tensor_dict(weights, staged + "/inference.pt");
   write_file_atomic(staged + "/inference.yml", yaml_text(task.inference_config(info)));
   // The deployment's model.yml is the checkpoint's (epochs, metrics, transforms) with status Infer.
-  YAML::Node infer_yml = ours ? YAML::LoadFile(dir + "/model.yml") : model_yml(info, "Infer", 0, {});
+  YAML::Node infer_yml = checkpoint.paddle ? model_yml(info, "Infer", 0, {}) : YAML::LoadFile(dir + "/model.yml");
   infer_yml["status"] = "Infer";
   infer_yml["eval_weights"] = "inference.pt";
   write_file_atomic(staged + "/model.yml", yaml_text(infer_yml));

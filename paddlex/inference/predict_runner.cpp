@@ -32,7 +32,7 @@ InferenceModel load_inference_model(const Task& task, const std::string& dir, co
                   tensors.end());
     m.network->eval();
     m.network->fold_batchnorm();
-    load_exact(*m.network, tensors, weights);
+    load_network_weights(*m.network, tensors, weights);
     const std::string yml = (fs::path(dir) / "inference.yml").string();
     try {
       m.inference_config = YAML::LoadFile(yml);

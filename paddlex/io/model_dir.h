@@ -20,7 +20,8 @@ struct ModelInfo {
   // The weights a checkpoint is evaluated, exported and predicted with: model.pt, or ema.pt when the run
   // averaged its weights (Train.ema).
   std::string eval_weights = "model.pt";
-  std::string source;  // the model.yml it was read from (for messages); empty for a model being trained
+  std::string source;  // the file it was read from (model.yml, or bare .pdparams weights), for messages; empty
+                       // for a model being trained
 };
 
 // True when both attribute mappings hold the same keys and values.
@@ -44,6 +45,7 @@ struct CheckpointRef {
   std::string dir;
   ModelInfo info;
   std::string weights;  // the weight file to load
+  bool paddle = false;  // PaddlePaddle weights without our model.yml (info comes from the task and the config)
 };
 CheckpointRef open_checkpoint(const std::string& path, const std::string& key);
 

@@ -1,6 +1,7 @@
 #include "paddlex/io/paddle_layout.h"
 
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "paddlex/core/errors.h"
@@ -29,22 +30,36 @@ std::string renamed(const std::string& name, const NamePrefixMap& prefixes) {
 
 TensorDict from_paddle_layout(const torch::nn::Module& module, const NamePrefixMap& prefixes, TensorDict paddle) {
   std::set<std::string> linear_weights;
-  std::vector<std::pair<std::string, torch::Tensor>> batch_norm_counters;  // "<bn>.num_batches_tracked" -> value
+  struct BatchNorm {
+    std::string prefix;
+    torch::Tensor counter, running_mean;
+  };
+  std::vector<BatchNorm> batch_norms;
   for (const auto& item : module.named_modules()) {
     const std::string prefix = item.key().empty() ? "" : item.key() + ".";
     if (item.value()->as<torch::nn::Linear>()) linear_weights.insert(prefix + "weight");
-    for (const auto& buffer : item.value()->named_buffers(/*recurse=*/false))
-      if (buffer.key() == "num_batches_tracked") batch_norm_counters.emplace_back(prefix, buffer.value());
+    torch::Tensor counter, running_mean;
+    for (const auto& buffer : item.value()->named_buffers(/*recurse=*/false)) {
+      if (buffer.key() == "num_batches_tracked") counter = buffer.value();
+      if (buffer.key() == "running_mean") running_mean = buffer.value();
+    }
+    if (counter.defined() && running_mean.defined()) batch_norms.push_back({prefix, counter, running_mean});
   }
-  std::set<std::string> names;
+  std::map<std::string, std::vector<int64_t>> shapes;  // converted name -> shape
   for (auto& [name, tensor] : paddle) {
+    const std::string paddle_name = name;
     name = renamed(name, prefixes);
     if (linear_weights.count(name) && tensor.dim() == 2) tensor = tensor.t().contiguous();
-    names.insert(name);
+    if (!shapes.emplace(name, tensor.sizes().vec()).second)
+      throw RunError("two PaddlePaddle tensors map to '" + name + "' (the second is '" + paddle_name + "')");
   }
-  for (const auto& [prefix, counter] : batch_norm_counters)
-    if (names.count(prefix + "running_mean") && !names.count(prefix + "num_batches_tracked"))
-      paddle.emplace_back(prefix + "num_batches_tracked", counter.detach().clone());
+  // Only for statistics that fit: a counter must not make another model's BatchNorm look loaded.
+  for (const auto& bn : batch_norms) {
+    auto mean = shapes.find(bn.prefix + "running_mean");
+    if (mean != shapes.end() && mean->second == bn.running_mean.sizes().vec() &&
+        !shapes.count(bn.prefix + "num_batches_tracked"))
+      paddle.emplace_back(bn.prefix + "num_batches_tracked", bn.counter.detach().clone());
+  }
   return paddle;
 }
 

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 #include <variant>
@@ -33,9 +34,10 @@ struct TupleObj;
 struct DictObj;
 
 struct NoneV {};
-struct Bytes {
-  std::string data;
+struct Bytes {  // shared: memo references (BINGET, DUP) must not copy a payload again
+  std::shared_ptr<const std::string> data;
 };
+Bytes bytes_of(std::string s) { return Bytes{std::make_shared<const std::string>(std::move(s))}; }
 struct GlobalRef {  // a class or function named by GLOBAL / STACK_GLOBAL
   std::string module, name;
   std::string full() const { return module + "." + name; }
@@ -82,12 +84,6 @@ struct TupleObj {
 struct DictObj {
   std::vector<std::pair<Value, Value>> items;  // insertion (= file) order, like a Python dict
 };
-
-Value make_tuple(std::vector<Value> items) {
-  auto t = std::make_shared<TupleObj>();
-  t->items = std::move(items);
-  return make(std::move(t));
-}
 
 const std::vector<Value>* tuple_items(const Value& v) {
   if (const auto* t = v.get<std::shared_ptr<TupleObj>>()) return &(*t)->items;
@@ -189,19 +185,23 @@ class Unpickler {
  public:
   using PersistentLoad = std::function<Value(const Value& pid)>;
 
-  // `stream` names the pickle in messages ("data.pkl" inside a zip, "the pickle" for a bare one).
-  Unpickler(std::string path, std::string stream, const uint8_t* data, size_t size, PersistentLoad persistent_load)
+  // `stream` names the pickle in messages ("data.pkl" inside a zip, "the pickle" for a bare one);
+  // `allowed_globals`, when given, is the only globals the pickle may name.
+  Unpickler(std::string path, std::string stream, const uint8_t* data, size_t size, PersistentLoad persistent_load,
+            const std::set<std::string>* allowed_globals = nullptr)
       : path_(std::move(path)),
         stream_(std::move(stream)),
         data_(data),
         size_(size),
-        persistent_load_(std::move(persistent_load)) {}
+        persistent_load_(std::move(persistent_load)),
+        allowed_globals_(allowed_globals) {}
   Unpickler(const Unpickler&) = delete;
   Unpickler& operator=(const Unpickler&) = delete;
   // A pickle may hold reference cycles (a list containing itself); emptying every container breaks them.
   ~Unpickler() {
     for (auto& l : lists_) l->items.clear();
     for (auto& d : dicts_) d->items.clear();
+    for (auto& t : tuples_) t->items.clear();  // also keeps deeply nested tuples from being freed recursively
   }
 
   Value run() {
@@ -222,7 +222,7 @@ class Unpickler {
           else pop();
           break;
         case '1': pop_mark(); break;  // POP_MARK
-        case '2': push(top()); break;  // DUP
+        case '2': push(copied(top())); break;  // DUP
         case 'N': push(make(NoneV{})); break;
         case 0x88: push(make(true)); break;
         case 0x89: push(make(false)); break;
@@ -257,19 +257,19 @@ class Unpickler {
           break;
         }
         case 'U': push(make(str(u8()))); break;            // SHORT_BINSTRING
-        case 'B': push(make(Bytes{str(le(4))})); break;    // BINBYTES
-        case 'C': push(make(Bytes{str(u8())})); break;     // SHORT_BINBYTES
-        case 0x8e: push(make(Bytes{str(le(8))})); break;   // BINBYTES8
+        case 'B': push(make(bytes_of(str(le(4))))); break;    // BINBYTES
+        case 'C': push(make(bytes_of(str(u8())))); break;     // SHORT_BINBYTES
+        case 0x8e: push(make(bytes_of(str(le(8))))); break;   // BINBYTES8
         case '}': push(new_dict_value()); break;
         case ']': push(new_list_value()); break;
-        case ')': push(make_tuple({})); break;
-        case 't': push(make_tuple(pop_mark())); break;
+        case ')': push(new_tuple({})); break;
+        case 't': push(new_tuple(pop_mark())); break;
         case 0x85:
         case 0x86:
         case 0x87: {  // TUPLE1..3
           std::vector<Value> items(op - 0x84);
           for (size_t i = items.size(); i-- > 0;) items[i] = pop();
-          push(make_tuple(std::move(items)));
+          push(new_tuple(std::move(items)));
           break;
         }
         case 'a': {  // APPEND
@@ -302,7 +302,7 @@ class Unpickler {
         case 'c': {                                            // GLOBAL
           std::string module = line();
           std::string name = line();
-          push(make(GlobalRef{std::move(module), std::move(name)}));
+          push(global(GlobalRef{std::move(module), std::move(name)}));
           break;
         }
         case 0x93: {  // STACK_GLOBAL
@@ -310,7 +310,7 @@ class Unpickler {
           Value module = pop();
           if (!name.get<std::string>() || !module.get<std::string>())
             fail("STACK_GLOBAL needs two str, got " + describe(module) + " and " + describe(name));
-          push(make(GlobalRef{*module.get<std::string>(), *name.get<std::string>()}));
+          push(global(GlobalRef{*module.get<std::string>(), *name.get<std::string>()}));
           break;
         }
         case 'R': {  // REDUCE
@@ -375,6 +375,12 @@ class Unpickler {
     return s;
   }
 
+  Value global(GlobalRef ref) {
+    if (allowed_globals_ && !allowed_globals_->count(ref.full()))
+      fail("global '" + ref.full() + "' is not allowed in a weight file (nothing in the file is run)");
+    return make(std::move(ref));
+  }
+
   size_t floor() const { return marks_.empty() ? 0 : marks_.back(); }
   void push(Value v) { stack_.push_back(std::move(v)); }
   Value pop() {
@@ -399,7 +405,15 @@ class Unpickler {
   Value memo_get(uint64_t key) {
     auto it = memo_.find(key);
     if (it == memo_.end()) fail("memo key " + std::to_string(key) + " was never stored");
-    return it->second;
+    return copied(it->second);
+  }
+  // A str is copied by value: a pickle that repeats a long one far more than it could hold is refused.
+  const Value& copied(const Value& v) {
+    if (const auto* text = v.get<std::string>()) {
+      copied_text_ += text->size();
+      if (copied_text_ > size_ + (size_t{64} << 20)) fail("the pickle repeats its text far beyond its own size");
+    }
+    return v;
   }
 
   void append(const Value& target, std::vector<Value> items) {
@@ -467,23 +481,25 @@ class Unpickler {
     }
     uint64_t nbytes = 0;
     overflow = overflow || __builtin_mul_overflow(numel, c10::elementSize(type), &nbytes);
-    if (overflow || nbytes != raw->data.size()) {
+    if (overflow || nbytes != raw->data->size()) {
       std::ostringstream os;
       os << "numpy array of shape " << c10::IntArrayRef(shape) << " and dtype '" << dtype.code << "' needs "
          << (overflow ? std::string("more than 2^64") : std::to_string(nbytes)) << " bytes, the file holds "
-         << raw->data.size();
+         << raw->data->size();
       fail(os.str());
     }
+    array_bytes_ += nbytes;  // a payload reached twice through the memo would allocate again
+    if (array_bytes_ > size_) fail("the pickle's arrays hold more bytes than the pickle itself");
     const auto options = torch::TensorOptions().dtype(type);
     if (!*fortran || shape.size() < 2) {
       torch::Tensor t = torch::empty(shape, options);
-      if (nbytes) std::memcpy(t.data_ptr(), raw->data.data(), nbytes);
+      if (nbytes) std::memcpy(t.data_ptr(), raw->data->data(), nbytes);
       return t;
     }
     // Fortran order is the C order of the reversed shape.
     std::vector<int64_t> reversed(shape.rbegin(), shape.rend());
     torch::Tensor t = torch::empty(reversed, options);
-    if (nbytes) std::memcpy(t.data_ptr(), raw->data.data(), nbytes);
+    if (nbytes) std::memcpy(t.data_ptr(), raw->data->data(), nbytes);
     std::vector<int64_t> dims(shape.size());
     for (size_t i = 0; i < dims.size(); ++i) dims[i] = static_cast<int64_t>(dims.size() - 1 - i);
     return t.permute(dims).contiguous();
@@ -499,9 +515,11 @@ class Unpickler {
     auto it = types.find(dtype.code);
     if (it == types.end())
       fail("numpy dtype '" + dtype.code + "' is not supported (float16/32/64, int8/16/32/64, uint8, bool are)");
-    // "<" little-endian, "|" single bytes, "=" the writer's native order (little on every platform we run on).
+    // numpy pickles "<" or ">" for multi-byte types and "|" where the order does not apply.
     if (dtype.byte_order == ">")
       fail("numpy array of big-endian dtype '>" + dtype.code + "' is not supported; save it little-endian");
+    if (dtype.byte_order != "<" && dtype.byte_order != "|")
+      fail("numpy dtype '" + dtype.code + "' with byte order '" + dtype.byte_order + "'");
     return it->second;
   }
 
@@ -543,7 +561,11 @@ class Unpickler {
     }
     if (fn == "torch._tensor._rebuild_from_type_v2") {  // (func, type, args, state): plain tensor subclasses
       if (args.size() < 3) fail(fn + " expects 4 arguments, got " + std::to_string(args.size()));
-      return call(args[0], args[2]);
+      if (rebuild_depth_ >= 4) fail(fn + " nested too deeply");
+      ++rebuild_depth_;
+      Value out = call(args[0], args[2]);
+      --rebuild_depth_;
+      return out;
     }
     if (fn == "torch.jit._pickle.restore_type_tag") {  // (object, "Dict[str, Tensor]") from torch::pickle_save
       if (args.empty()) fail(fn + " without arguments");
@@ -564,9 +586,13 @@ class Unpickler {
       return make(dtype);
     }
     if (fn == "_codecs.encode") return latin1_bytes(fn, args);
+    if (fn == "builtins.bytes" || fn == "__builtin__.bytes") {  // protocol 2's empty bytes: bytes()
+      if (!args.empty()) fail(fn + " is supported only without arguments (empty bytes)");
+      return make(bytes_of(""));
+    }
     if (fn == "torch.Size") {
       if (args.size() != 1 || !sequence_items(args[0])) fail(fn + " expects one tuple");
-      return make_tuple(*sequence_items(args[0]));
+      return new_tuple(*sequence_items(args[0]));
     }
     if (fn == "torch.device") {  // device('cuda:0') or device('cuda', 0) -> "cuda:0"; we load to the CPU anyway
       if (args.empty() || !args[0].get<std::string>()) fail(fn + " expects a device string");
@@ -589,13 +615,14 @@ class Unpickler {
       const auto c = static_cast<uint8_t>(utf8[i]);
       if (c < 0x80) {
         out.push_back(static_cast<char>(c));
-      } else if ((c & 0xE0) == 0xC0 && c <= 0xC3 && i + 1 < utf8.size()) {  // U+0080..U+00FF
+      } else if ((c == 0xC2 || c == 0xC3) && i + 1 < utf8.size() &&
+                 (static_cast<uint8_t>(utf8[i + 1]) & 0xC0) == 0x80) {  // U+0080..U+00FF
         out.push_back(static_cast<char>(((c & 0x03) << 6) | (static_cast<uint8_t>(utf8[++i]) & 0x3F)));
       } else {
         fail(fn + ": text with a character above U+00FF cannot be latin1 bytes");
       }
     }
-    return make(Bytes{std::move(out)});
+    return make(bytes_of(std::move(out)));
   }
 
   Value new_object(const Value& cls, const Value& args_value) {
@@ -609,6 +636,11 @@ class Unpickler {
     return make(Opaque{name});
   }
 
+  Value new_tuple(std::vector<Value> items) {
+    tuples_.push_back(std::make_shared<TupleObj>());
+    tuples_.back()->items = std::move(items);
+    return make(tuples_.back());
+  }
   Value new_list_value() {
     lists_.push_back(std::make_shared<ListObj>());
     return make(lists_.back());
@@ -674,6 +706,11 @@ class Unpickler {
   std::unordered_map<uint64_t, Value> memo_;
   std::vector<std::shared_ptr<ListObj>> lists_;
   std::vector<std::shared_ptr<DictObj>> dicts_;
+  std::vector<std::shared_ptr<TupleObj>> tuples_;
+  const std::set<std::string>* allowed_globals_;  // null: any global is a name; its use decides
+  size_t copied_text_ = 0;                         // bytes of str values copied by DUP and memo gets
+  uint64_t array_bytes_ = 0;                       // bytes of numpy arrays built so far
+  int rebuild_depth_ = 0;
 };
 
 // ---- the file -----------------------------------------------------------------------------------------
@@ -807,10 +844,22 @@ std::vector<std::pair<std::string, torch::Tensor>> read_paddle_state_dict(const 
     fail_file(path, "it is a zip archive (a torch.save file?), not a PaddlePaddle pickle; name it .pt or .pth");
   if (static_cast<uint8_t>(bytes[0]) != 0x80)
     fail_file(path, "not a PaddlePaddle weight file (it does not start as a pickle of protocol 2 or later)");
-  Unpickler vm(path, "the pickle", reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), [&](const Value&) -> Value {
-    fail_file(path, "the pickle refers to external storage (persistent ids), which .pdparams files never do");
-  });
-  return arrays_of(vm.run(), path);
+  // What paddle.save writes: numpy arrays (and, at protocol 2, bytes as _codecs.encode / bytes()), OrderedDicts.
+  static const std::set<std::string> allowed = {
+      "numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct", "numpy.ndarray", "numpy.dtype",
+      "_codecs.encode", "builtins.bytes", "__builtin__.bytes", "collections.OrderedDict"};
+  try {
+    Unpickler vm(
+        path, "the pickle", reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(),
+        [&](const Value&) -> Value {
+          fail_file(path, "the pickle refers to external storage (persistent ids), which .pdparams files never do");
+        },
+        &allowed);
+    return arrays_of(vm.run(), path);
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    fail_file(path, what.substr(0, what.find('\n')));
+  }
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> read_pytorch_state_dict(const std::string& path) {

@@ -2,7 +2,8 @@
 // paddle.save (.pdparams, a bare pickle of numpy arrays). One small pickle virtual machine of our own serves
 // both, because torch::pickle_load in LibTorch 1.13 cannot read ordinary torch.save(model.state_dict()) files
 // (OrderedDict comes back as None, SETITEM is unsupported). Nothing in a file is executed: the few globals a
-// weight file uses are names with a fixed meaning here, and every size is checked before it is allocated.
+// weight file uses are names with a fixed meaning here; array sizes are checked against their bytes before they
+// are allocated, and no pickle may build more array bytes than it holds.
 #pragma once
 #include <torch/types.h>
 
@@ -29,8 +30,8 @@ std::vector<std::pair<std::string, torch::Tensor>> read_pytorch_state_dict(const
 // bytes. Returns the arrays in file order as CPU tensors, names and layouts as PaddlePaddle has them (BatchNorm
 // "_mean"/"_variance", Linear weights [in, out]); the "StructuredToParameterName@@" table is skipped.
 // Throws RunError naming the path and the reason: truncated file, not a pickle of a dict of arrays, object,
-// big-endian or unsupported dtypes, a size that disagrees with the data, any global other than numpy's
-// array reconstruction.
+// big-endian or unsupported dtypes, a size that disagrees with the data, any global other than those of numpy's
+// array reconstruction, protocol 2's bytes and OrderedDict (refused where the pickle names it).
 std::vector<std::pair<std::string, torch::Tensor>> read_paddle_state_dict(const std::string& path);
 
 }  // namespace paddlex

@@ -66,12 +66,14 @@ std::string mismatch_list(const LoadReport& r, size_t most) {
   return out;
 }
 
-void load_exact(torch::nn::Module& module, const TensorDict& tensors, const std::string& source) {
+void load_exact(torch::nn::Module& module, const TensorDict& tensors, const std::string& source,
+                const std::function<std::string(const LoadReport&)>& explain) {
   LoadReport r = load_matching(module, tensors);
-  if (!r.skipped.empty() || !r.missing.empty())
-    throw RunError("weights '" + source + "' do not fit the model (" + std::to_string(r.loaded.size()) + " fit, " +
-                   std::to_string(r.skipped.size()) + " mismatched, " + std::to_string(r.missing.size()) +
-                   " missing; are they weights of another model?):" + mismatch_list(r, 10));
+  if (r.skipped.empty() && r.missing.empty()) return;
+  const std::string why = explain ? explain(r) : "";
+  throw RunError("weights '" + source + "' do not fit the model (" + std::to_string(r.loaded.size()) + " fit, " +
+                 std::to_string(r.skipped.size()) + " mismatched, " + std::to_string(r.missing.size()) + " missing; " +
+                 (why.empty() ? "are they weights of another model?" : why) + "):" + mismatch_list(r, 10));
 }
 
 std::string tensor_map_to_bytes(const TensorMap& tensors) {

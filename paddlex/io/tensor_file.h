@@ -2,6 +2,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,8 +33,10 @@ struct LoadReport {
 LoadReport load_matching(torch::nn::Module& module, const TensorDict& tensors);
 // The mismatched and missing tensors of `r`, one per line, at most `most` of each.
 std::string mismatch_list(const LoadReport& r, size_t most);
-// Copies every tensor; throws RunError listing the mismatches (resume, evaluate, export).
-void load_exact(torch::nn::Module& module, const TensorDict& tensors, const std::string& source);
+// Copies every tensor; throws RunError listing the mismatches (resume, evaluate, export), followed by
+// `explain(report)` when that says more.
+void load_exact(torch::nn::Module& module, const TensorDict& tensors, const std::string& source,
+                const std::function<std::string(const LoadReport&)>& explain = {});
 
 // Named tensors to bytes and back (evaluation states sent between ranks).
 std::string tensor_map_to_bytes(const TensorMap& tensors);

@@ -24,6 +24,9 @@ class Network : public torch::nn::Module {
   // PaddlePaddle parameter-name prefixes and ours, for a model whose names differ from its reference
   // implementation's (io/paddle_layout.h converts the rest: BatchNorm statistics, Linear layouts).
   virtual std::vector<std::pair<std::string, std::string>> paddle_name_prefixes() const { return {}; }
+  // Why a weight file may lack `missing` tensors of this model (e.g. a layer an engine version added); "" when
+  // nothing particular is known.
+  virtual std::string explain_missing(const std::vector<std::string>& /*missing*/) const { return ""; }
 };
 
 }  // namespace paddlex

@@ -24,8 +24,12 @@ TensorDict read_weights_for(const Network& network, const std::string& path) {
 
 std::shared_ptr<Network> load_model_network(const Task& task, const ModelInfo& model, const std::string& weights) {
   auto network = task.build_model(model);
-  load_exact(*network, read_weights_for(*network, weights), weights);
+  load_network_weights(*network, read_weights_for(*network, weights), weights);
   return network;
+}
+
+void load_network_weights(Network& network, const TensorDict& tensors, const std::string& source) {
+  load_exact(network, tensors, source, [&](const LoadReport& r) { return network.explain_missing(r.missing); });
 }
 
 CheckpointRef open_trained_model(const Task& task, const Config& cfg, const std::string& path, const std::string& key) {
@@ -33,7 +37,8 @@ CheckpointRef open_trained_model(const Task& task, const Config& cfg, const std:
   if (paddle.empty()) return open_checkpoint(path, key);
   if (!fs::is_regular_file(paddle)) throw RunError(key + ": weights file not found: '" + paddle + "'");
   CheckpointRef ref;
-  ref.dir = fs::path(paddle).parent_path().string();
+  ref.paddle = true;
+  ref.dir = fs::absolute(paddle).parent_path().string();
   ref.weights = paddle;
   ref.info = task.model_for_paddle_weights(cfg, paddle);
   ref.info.eval_weights = fs::path(paddle).filename().string();

@@ -128,6 +128,8 @@ TensorDict read_weights_for(const Network& network, const std::string& path);
 
 // The network `model` describes with the weights of file `weights`, every tensor of which must fit.
 std::shared_ptr<Network> load_model_network(const Task& task, const ModelInfo& model, const std::string& weights);
+// load_exact with the network's own explanation of missing tensors (Network::explain_missing).
+void load_network_weights(Network& network, const TensorDict& tensors, const std::string& source);
 
 // The trained model `path` names for `key` (Evaluate.weight_path, Export.weight_path): one of our checkpoints
 // (directory or a weight file in it), or PaddlePaddle weights (a .pdparams file, a PaddleX checkpoint directory)

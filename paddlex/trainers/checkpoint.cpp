@@ -80,11 +80,19 @@ std::string resolve_resume_dir(const Config& cfg) {
     name.erase(name.find_last_not_of(" \n\r\t") + 1);
     path = (fs::path(cfg.get_string("Global.output")) / name).string();
   }
-  const std::string paddle = paddle_weights_at(path, "Train.resume_path");
-  if (!paddle.empty() || fs::exists(fs::path(path).replace_extension(".pdopt")))
+  // A PaddleX checkpoint: its directory, .pdparams/.pdopt/.pdstates, or PaddleClas's prefix without extension.
+  const std::string ext = fs::path(path).extension().string();
+  const bool paddle_file =
+      ext == ".pdopt" || ext == ".pdstates" || fs::exists(path + ".pdopt") || fs::exists(path + ".pdparams");
+  const std::string paddle = paddle_file ? "" : paddle_weights_at(path, "Train.resume_path");
+  if (paddle_file || !paddle.empty()) {
+    const std::string weights =
+        !paddle.empty() ? paddle : (ext == ".pdopt" || ext == ".pdstates" ? fs::path(path).replace_extension("").string()
+                                                                          : path) + ".pdparams";
     throw RunError("Train.resume_path: '" + path + "' is a PaddleX/PaddlePaddle checkpoint; its optimizer state "
                    "(.pdopt) and training progress (.pdstates) cannot be resumed here. Start from its weights "
-                   "instead with -o Train.pretrain_weight_path=" + (paddle.empty() ? path : paddle));
+                   "instead with -o Train.pretrain_weight_path=" + weights);
+  }
   return resolve_checkpoint_dir(path, "Train.resume_path");
 }
 

@@ -122,6 +122,8 @@ void Trainer::load_pretrained() {
                      "BatchNorm folded into the convolutions; they cannot be trained from. Use the model.pt "
                      "of a training checkpoint (e.g. output/best_model/model.pt)");
   const LoadReport report = load_matching(*model_, tensors);
+  const std::string why = model_->explain_missing(report.missing);
+  if (!why.empty()) Log::warn("Train.pretrain_weight_path: " + why);
   if (report.loaded.empty())
     throw RunError("Train.pretrain_weight_path: no tensor of '" + path + "' fits " + model_info_.model_name +
                    " (weights of another model?):" + mismatch_list(report, 10));
@@ -145,7 +147,7 @@ void Trainer::restore_checkpoint(const std::string& dir) {
   if (saved.num_threads != state_.num_threads)
     Log::warn("resuming with " + count(state_.num_threads, "thread") + " instead of " +
               std::to_string(saved.num_threads) + ": training continues, but not bit-exactly");
-  load_exact(*model_, load_tensor_dict(dir + "/model.pt"), dir + "/model.pt");
+  load_network_weights(*model_, load_tensor_dict(dir + "/model.pt"), dir + "/model.pt");
   for (StatefulComponent* c : components_) {
     if (c == ema_.get() && !fs::exists(dir + "/ema_state.pt")) {
       Log::warn("Train.ema is on but '" + dir + "' was trained without it: the weight average starts afresh");

@@ -170,6 +170,11 @@ def write_bad_inputs(out_dir):
     if four.count(b"K\x04\x85") != 1:
         sys.exit("numpy's pickle layout changed: size_mismatch.pdparams needs another patch")
     write("size_mismatch.pdparams", four.replace(b"K\x04\x85", b"K\x05\x85"))
+    # A global called and its result dropped: refused for naming the global, not only where it would be used.
+    write("calls_and_pops.pdparams", b"\x80\x04cposix\nsystem\n0" + data[2:])
+    write("empty_protocol2.pdparams", pickle.dumps({"e": np.zeros((0, 3), dtype="<f4")}, protocol=2))
+    write("scalar.pdparams", pickle.dumps({"s": np.array(2.5, dtype="<f4")}, protocol=4))
+    write("uint16.pdparams", pickle.dumps({"w": np.zeros(2, dtype="<u2")}, protocol=4))  # Paddle's bfloat16
     write("optimizer.pdopt", pickle.dumps({"fc.weight_moment1_0": np.zeros(3, dtype="<f4")}, protocol=4))
 
 

@@ -1,5 +1,6 @@
 #include "paddlex/modules/image_classification/models/resnet.h"
 
+#include <algorithm>
 #include <string>
 
 #include "paddlex/nn/bn_folding.h"
@@ -134,6 +135,16 @@ torch::Tensor ResNetImpl::logits(torch::Tensor x) {
   if (ml_decoder) return ml_decoder(x);  // PaddleClas drops the pool and attends over every position
   x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   return fc(x);
+}
+
+std::string ResNetImpl::explain_missing(const std::vector<std::string>& missing) const {
+  const std::string shortcut = "layer1.0.downsample.";
+  if (missing.empty() || std::any_of(missing.begin(), missing.end(),
+                                     [&](const std::string& m) { return m.rfind(shortcut, 0) != 0; }))
+    return "";
+  return "the file lacks only layer1.0.downsample, the projection shortcut PaddleClas's ResNet18/34 have on their "
+         "first block: it holds torchvision's architecture or was written before this engine followed PaddleClas "
+         "there. Retrain, or start from it with Train.pretrain_weight_path (the shortcut starts untrained)";
 }
 
 void ResNetImpl::fold_batchnorm() {

@@ -22,6 +22,7 @@ class ResNetImpl : public ClassifierImpl {
   torch::Tensor logits(torch::Tensor x) override;
   void fold_batchnorm() override;
   std::vector<std::pair<std::string, std::string>> paddle_name_prefixes() const override { return paddle_prefixes_; }
+  std::string explain_missing(const std::vector<std::string>& missing) const override;
 
  private:
   torch::nn::Sequential make_layer(ResNetBlock block, int64_t stage, int64_t planes, int64_t depth, int64_t stride);
