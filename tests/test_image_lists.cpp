@@ -26,17 +26,6 @@ using paddlex::ClsListOptions;
 using paddlex::ClsSample;
 using paddlex::Problems;
 
-::testing::AssertionResult StartsWith(const std::string& text, const std::string& prefix) {
-  if (text.rfind(prefix, 0) == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' does not start with '" << prefix << "'";
-}
-
-
-void write_file(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
-
 // Non-empty lines of a file, sorted (a multiset to compare splits with).
 std::vector<std::string> sorted_lines(const std::string& text) {
   std::vector<std::string> lines;

@@ -28,16 +28,6 @@ using paddlex::MultiLabelList;
 using paddlex::Problems;
 using Labels = std::vector<int64_t>;
 
-::testing::AssertionResult StartsWith(const std::string& text, const std::string& prefix) {
-  if (text.rfind(prefix, 0) == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' does not start with '" << prefix << "'";
-}
-
-void write_file(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
-
 void write_png(const fs::path& path) {
   fs::create_directories(path.parent_path());
   cv::Mat img(4, 5, CV_8UC3, cv::Scalar(10, 200, 30));

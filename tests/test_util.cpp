@@ -73,6 +73,16 @@ std::string TempDir::write(const std::string& name, const std::string& text) con
   return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
 }
 
+::testing::AssertionResult StartsWith(const std::string& text, const std::string& prefix) {
+  if (text.rfind(prefix, 0) == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "'" << text << "' does not start with '" << prefix << "'";
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
 int spawn_main(const std::vector<std::string>& args, const std::string& log_path) {
   pid_t pid = fork();
   if (pid == 0) {

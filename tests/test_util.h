@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,10 @@ class TempDir {
 
 // Passes when `text` contains `part`; the failure shows both.
 ::testing::AssertionResult Contains(const std::string& text, const std::string& part);
+// Passes when `text` starts with `prefix`; the failure shows both.
+::testing::AssertionResult StartsWith(const std::string& text, const std::string& prefix);
+// Writes `text` to `path`, creating its directories.
+void write_file(const std::filesystem::path& path, const std::string& text);
 
 // A tiny learnable PaddleX classification dataset: `classes` classes of colored 20x20 images with noise,
 // `per_class_train` / `per_class_val` images each.
