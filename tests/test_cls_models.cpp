@@ -8,11 +8,13 @@
 
 #include "paddlex/core/errors.h"
 #include "paddlex/modules/image_classification/models/classifier.h"
+#include "tests/test_util.h"
 
 namespace {
 
 using paddlex::cls::Classifier;
 using paddlex::cls::create_classifier;
+using paddlex::testing::randomize_batchnorms;
 
 int64_t parameter_count(const Classifier& model) {
   int64_t total = 0;
@@ -39,19 +41,6 @@ bool has_key_containing(const Classifier& model, const std::string& part) {
 bool has_key(const Classifier& model, const std::string& key) {
   const auto keys = state_dict_keys(model);
   return std::find(keys.begin(), keys.end(), key) != keys.end();
-}
-
-// Fresh BNs are the identity in eval mode; random statistics make folding change the weights.
-void randomize_batchnorms(const Classifier& model) {
-  torch::NoGradGuard no_grad;
-  for (const auto& module : model->modules(/*include_self=*/false)) {
-    if (auto* bn = module->as<torch::nn::BatchNorm2d>()) {
-      bn->running_mean.normal_(0.0, 0.2);
-      bn->running_var.uniform_(0.5, 1.5);
-      bn->weight.uniform_(0.5, 1.5);
-      bn->bias.normal_(0.0, 0.2);
-    }
-  }
 }
 
 TEST(ClsModels, NamesInOrder) {
@@ -193,7 +182,7 @@ void check_fold(const std::string& name, const std::vector<std::string>& bn_key_
   SCOPED_TRACE(name);
   torch::manual_seed(0);
   auto model = create_classifier(name, 10);
-  randomize_batchnorms(model);
+  randomize_batchnorms(*model);
   model->eval();
   torch::NoGradGuard no_grad;
   const auto input = torch::randn({2, 3, 64, 64});

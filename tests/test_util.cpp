@@ -157,6 +157,18 @@ std::string make_mlcls_dataset(const std::string& dir, int train, int val) {
   return dir;
 }
 
+void randomize_batchnorms(torch::nn::Module& model) {
+  torch::NoGradGuard no_grad;
+  for (const auto& module : model.modules(/*include_self=*/false)) {
+    if (auto* bn = module->as<torch::nn::BatchNorm2d>()) {
+      bn->running_mean.normal_(0.0, 0.2);
+      bn->running_var.uniform_(0.5, 1.5);
+      bn->weight.uniform_(0.5, 1.5);
+      bn->bias.normal_(0.0, 0.2);
+    }
+  }
+}
+
 nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_text(path)); }
 
 std::string read_text(const std::string& path) {

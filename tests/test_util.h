@@ -3,6 +3,7 @@
 #pragma once
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <torch/torch.h>
 
 #include <filesystem>
 #include <string>
@@ -53,6 +54,10 @@ std::string make_cls_dataset(const std::string& dir, int classes, int per_class_
 // A tiny learnable PaddleX multi-label dataset (MLClsDataset): 24x24 images showing any non-empty subset of a
 // red, a green and a blue square (classes 0, 1, 2), lines "images/x.png<TAB>0,2"; `train` and `val` images.
 std::string make_mlcls_dataset(const std::string& dir, int train, int val);
+
+// Fresh BatchNorms are the identity in eval mode; random statistics and affine parameters make folding change
+// the weights.
+void randomize_batchnorms(torch::nn::Module& model);
 
 nlohmann::json read_json(const std::string& path);
 std::string read_text(const std::string& path);

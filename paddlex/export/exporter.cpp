@@ -11,6 +11,37 @@
 namespace fs = std::filesystem;
 
 namespace paddlex {
+namespace {
+
+// The network as a checked ONNX model, serialized.
+std::string onnx_model(const Network& network, const std::string& model_name) {
+  nn::OnnxGraph graph(model_name);
+  try {
+    network.to_onnx(graph);
+  } catch (const nn::OnnxUnsupported& e) {
+    throw RunError("export: " + model_name + " cannot be exported to ONNX: " + e.what());
+  }
+  try {
+    graph.check();
+  } catch (const std::exception& e) {
+    throw RunError("export: the ONNX graph of " + model_name + " fails onnx::checker (an engine bug): " + e.what());
+  }
+  return graph.serialize();
+}
+
+// inference.yml's Deploy section: what a runtime needs to know about inference.onnx.
+YAML::Node onnx_deploy_info(const Network& network) {
+  YAML::Node deploy;
+  deploy["model_file"] = kOnnxFile;
+  deploy["format"] = "ONNX";
+  deploy["opset"] = nn::OnnxGraph::kOpset;
+  for (const auto& name : network.input_names()) deploy["inputs"].push_back(name);
+  for (const auto& name : network.output_names()) deploy["outputs"].push_back(name);
+  deploy["batchnorm_folded"] = true;
+  return deploy;
+}
+
+}  // namespace
 
 std::string export_model(const Config& cfg, const Task& task) {
   const std::string output = cfg.get_string("Global.output");
@@ -32,6 +63,7 @@ std::string export_model(const Config& cfg, const Task& task) {
   auto model = load_model_network(task, info, checkpoint.weights);
   model->eval();
   model->fold_batchnorm();
+  const std::string onnx = onnx_model(*model, info.model_name);
 
   const std::string staged = save_dir + ".staging";
   fs::remove_all(staged);
@@ -39,7 +71,10 @@ std::string export_model(const Config& cfg, const Task& task) {
   TensorDict weights = state_dict(*model);
   weights.emplace_back(kFoldedMarker, torch::ones({1}));
   save_tensor_dict(weights, staged + "/inference.pt");
-  write_file_atomic(staged + "/inference.yml", yaml_text(task.inference_config(info)));
+  write_file_atomic(staged + "/" + kOnnxFile, onnx);
+  YAML::Node inference_yml = task.inference_config(info);
+  inference_yml["Deploy"] = onnx_deploy_info(*model);
+  write_file_atomic(staged + "/inference.yml", yaml_text(inference_yml));
   // The deployment's model.yml is the checkpoint's (epochs, metrics, transforms) with status Infer.
   YAML::Node infer_yml = checkpoint.paddle ? model_yml(info, "Infer", 0, {}) : YAML::LoadFile(dir + "/model.yml");
   infer_yml["status"] = "Infer";

@@ -124,6 +124,9 @@ std::string resolve_checkpoint_dir(const std::string& path, const std::string& k
   if (fs::is_regular_file(p)) p = p.parent_path();
   if (!fs::is_directory(p))
     throw RunError(key + ": '" + path + "' is neither a checkpoint directory nor a file inside one");
+  if (fs::exists(p / "inference.yml") && !fs::exists(p / "model.pt"))
+    throw RunError(key + ": '" + p.string() + "' is an exported (Infer) directory, not a checkpoint; name the "
+                   "checkpoint it was exported from (e.g. <Global.output>/best_model)");
   if (!fs::exists(p / "model.pt") || !fs::exists(p / "model.yml"))
     throw RunError(key + ": '" + p.string() + "' is not a checkpoint directory (needs model.pt and model.yml)");
   return p.string();

@@ -9,6 +9,12 @@
 
 namespace paddlex {
 
+// The files of a deployment (Infer) directory beside model.yml: the pre/postprocessing description, the ONNX
+// model and the BN-folded LibTorch weights.
+inline constexpr const char* kInferenceYml = "inference.yml";
+inline constexpr const char* kOnnxFile = "inference.onnx";
+inline constexpr const char* kInferenceWeights = "inference.pt";
+
 // What model.yml says about a trained model. The attributes belong to the task (classes and labels for
 // classification; character dicts, window lengths or scaler statistics for others); the engine only stores
 // and compares them.

@@ -24,6 +24,22 @@ torch::Tensor activate(torch::Tensor x, Activation act) {
   return x;
 }
 
+std::string activate_onnx(OnnxGraph& g, const std::string& x, Activation act) {
+  switch (act) {
+    case Activation::kReLU:
+      return g.node("Relu", {x});
+    case Activation::kHardswish:
+      return g.node("HardSwish", {x});
+    case Activation::kNone:
+      break;
+  }
+  return x;
+}
+
+void require_folded(const OnnxGraph& g, const torch::nn::BatchNorm2d& bn) {
+  if (bn) throw OnnxUnsupported("layer '" + g.path() + "': BatchNorm must be folded before ONNX emission");
+}
+
 torch::Tensor hardsigmoid(const torch::Tensor& x, double slope, double offset) {
   return torch::clamp(x * slope + offset, 0.0, 1.0);
 }
@@ -76,6 +92,11 @@ torch::Tensor ConvBNActImpl::forward(torch::Tensor x) {
   return activate(x, act_);
 }
 
+std::string ConvBNActImpl::to_onnx(OnnxGraph& g, const std::string& x) const {
+  require_folded(g, bn);
+  return activate_onnx(g, g.emit(*conv, "conv", x), act_);
+}
+
 void ConvBNActImpl::fold_batchnorm() { fold_and_drop_bn(*this, "conv", conv, "bn", bn); }
 
 SEModuleImpl::SEModuleImpl(int64_t channels, double hardsigmoid_slope)
@@ -92,6 +113,21 @@ torch::Tensor SEModuleImpl::forward(torch::Tensor x) {
   scale = torch::relu(conv1(scale));
   scale = hardsigmoid(conv2(scale), hardsigmoid_slope_);
   return x * scale;
+}
+
+std::string SEModuleImpl::to_onnx(OnnxGraph& g, const std::string& x) const {
+  auto scale = g.node("GlobalAveragePool", {x});
+  scale = g.node("Relu", {g.emit(*conv1, "conv1", scale)});
+  // OpenCV 4.6 runs HardSigmoid with the default slope 0.2 whatever the attribute says, so the gate is emitted
+  // with that slope and conv2 is scaled by slope / 0.2 to compensate.
+  constexpr double kDefaultSlope = 0.2;
+  const double to_default = hardsigmoid_slope_ / kDefaultSlope;
+  {
+    auto s = g.scope("conv2");
+    scale = g.conv1x1(scale, conv2->weight.flatten(1) * to_default, conv2->bias * to_default);
+  }
+  scale = g.node("HardSigmoid", {scale}, {{"alpha", static_cast<float>(kDefaultSlope)}, {"beta", 0.5f}});
+  return g.node("Mul", {x, scale});
 }
 
 void fold_all_conv_bn_act(torch::nn::Module& root) {
@@ -132,6 +168,22 @@ torch::Tensor ClassExpandHead::forward(const torch::Tensor& features, bool train
   if (ml_decoder) return ml_decoder(downscale_dropout(torch::hardswish(last_conv(features)), kDropout, training));
   auto x = torch::hardswish(last_conv(torch::adaptive_avg_pool2d(features, {1, 1})));
   return fc(downscale_dropout(x, kDropout, training).flatten(1));
+}
+
+std::string ClassExpandHead::to_onnx(OnnxGraph& g, const std::string& features) const {
+  // Eval-mode dropout is a scale by (1 - p), folded into the layer after it (no broadcast constant).
+  const double keep = 1.0 - kDropout;
+  if (ml_decoder) {
+    const auto x = g.node("HardSwish", {g.emit(*last_conv, "last_conv", features)});
+    auto s = g.scope("fc");
+    return ml_decoder->to_onnx(g, x, keep);
+  }
+  auto x = g.node("HardSwish", {g.emit(*last_conv, "last_conv", g.node("GlobalAveragePool", {features}))});
+  x = g.node("Flatten", {x}, {{"axis", int64_t{1}}});
+  auto s = g.scope("fc");
+  // As the weight's factor, not Gemm's alpha: OpenCV 4.6 ignores alpha.
+  return g.node("Gemm", {x, g.constant(fc->weight * keep, "weight"), g.constant(fc->bias, "bias")},
+                {{"transB", int64_t{1}}});
 }
 
 }  // namespace paddlex::nn

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "paddlex/nn/ml_decoder.h"
+#include "paddlex/nn/onnx_graph.h"
 
 namespace paddlex::nn {
 
@@ -16,6 +17,7 @@ enum class Activation { kNone, kReLU, kHardswish };
 
 // ReLU runs in place: `x` must be a temporary whose value nothing else needs (e.g. a BatchNorm output).
 torch::Tensor activate(torch::Tensor x, Activation act);
+std::string activate_onnx(OnnxGraph& g, const std::string& x, Activation act);
 
 // Paddle's hardsigmoid: clamp(slope * x + offset, 0, 1). MobileNetV3's SE uses slope 0.2,
 // PP-LCNet's the standard 1/6 (= torch::hardsigmoid).
@@ -33,12 +35,13 @@ void fold_and_drop_bn(torch::nn::Module& owner, const std::string& conv_name,
                       torch::nn::BatchNorm2d& bn);
 
 // conv (bias-free, "same" padding) -> BatchNorm -> activation; children are named `conv` and `bn`.
-class ConvBNActImpl : public torch::nn::Module {
+class ConvBNActImpl : public torch::nn::Module, public OnnxExportable {
  public:
   ConvBNActImpl(int64_t in_channels, int64_t out_channels, int64_t kernel_size, int64_t stride,
                 int64_t groups, Activation act);
   torch::Tensor forward(torch::Tensor x);
   void fold_batchnorm();
+  std::string to_onnx(OnnxGraph& g, const std::string& x) const override;
 
   torch::nn::Conv2d conv{nullptr};
   torch::nn::BatchNorm2d bn{nullptr};
@@ -49,10 +52,11 @@ class ConvBNActImpl : public torch::nn::Module {
 TORCH_MODULE(ConvBNAct);
 
 // Squeeze-and-excitation: x * hardsigmoid(conv2(relu(conv1(avgpool(x))))), with channels/4 hidden.
-class SEModuleImpl : public torch::nn::Module {
+class SEModuleImpl : public torch::nn::Module, public OnnxExportable {
  public:
   SEModuleImpl(int64_t channels, double hardsigmoid_slope);
   torch::Tensor forward(torch::Tensor x);
+  std::string to_onnx(OnnxGraph& g, const std::string& x) const override;
 
   torch::nn::Conv2d conv1{nullptr};
   torch::nn::Conv2d conv2{nullptr};
@@ -83,7 +87,11 @@ struct ClassExpandHead {
   void register_on(torch::nn::Module& owner, int64_t in_channels, int64_t num_classes, ClassifierHead head);
   // Features [N,C,H,W] -> logits [N,num_classes].
   torch::Tensor forward(const torch::Tensor& features, bool training);
+  std::string to_onnx(OnnxGraph& g, const std::string& features) const;
 };
+
+// Refuses to describe a BatchNorm that was not folded (the export folds before it emits).
+void require_folded(const OnnxGraph& g, const torch::nn::BatchNorm2d& bn);
 
 // Folds the BN of every ConvBNAct below `root`.
 void fold_all_conv_bn_act(torch::nn::Module& root);

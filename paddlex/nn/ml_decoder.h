@@ -8,6 +8,10 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <string>
+
+#include "paddlex/nn/onnx_graph.h"
+
 namespace paddlex::nn {
 
 struct MLDecoderOptions {
@@ -29,6 +33,10 @@ class MLDecoderImpl : public torch::nn::Module {
   // query embedding: Xavier uniform; group_conv: Xavier normal; biases zero; LayerNorm 1/0). Models call it after
   // initialising their backbone, which would otherwise overwrite it.
   void reset_parameters();
+  // Eval-mode ONNX nodes for features [N, in_channels, H, W] scaled by `input_scale` (an eval-mode dropout before
+  // the head) -> logits [N, num_classes]. The query path does not depend on the image and is computed here; the
+  // attention runs on an [N, C, Q, 1] layout of 1x1 convolutions (see onnx_graph.h for why).
+  std::string to_onnx(OnnxGraph& g, const std::string& features, double input_scale) const;
 
  private:
   struct DecoderLayer;

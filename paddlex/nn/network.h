@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "paddlex/core/tensor_map.h"
+#include "paddlex/nn/onnx_graph.h"
 
 namespace paddlex {
 
@@ -21,6 +22,11 @@ class Network : public torch::nn::Module {
   virtual TensorMap forward(const TensorMap& inputs) = 0;
   // Folds every BatchNorm into the conv before it and removes the BN submodules (deployment form).
   virtual void fold_batchnorm() = 0;
+  // Describes the eval-mode network (BatchNorm folded) as an ONNX graph: inputs and outputs named as
+  // input_names()/output_names(), dynamic batch. Throws nn::OnnxUnsupported naming a layer it cannot describe.
+  virtual void to_onnx(nn::OnnxGraph& g) const {
+    throw nn::OnnxUnsupported("the model (" + name() + ") has no ONNX description");
+  }
   // PaddlePaddle parameter-name prefixes and ours, for a model whose names differ from its reference
   // implementation's (io/paddle_layout.h converts the rest: BatchNorm statistics, Linear layouts).
   virtual std::vector<std::pair<std::string, std::string>> paddle_name_prefixes() const { return {}; }

@@ -18,6 +18,13 @@ class ClassifierImpl : public Network {
   TensorMap forward(const TensorMap& inputs) override { return {{"logits", logits(inputs.at("image"))}}; }
   // [N,3,H,W] float -> logits [N,num_classes]; any H,W >= 32.
   virtual torch::Tensor logits(torch::Tensor x) = 0;
+  // The ONNX graph of logits(): input "image" [batch, 3, height, width] (all three dynamic), output "logits".
+  void to_onnx(nn::OnnxGraph& g) const override {
+    g.add_input("image", {"batch", 3, "height", "width"});
+    g.add_output("logits", logits_onnx(g, "image"), {"batch", nn::OnnxDim()});
+  }
+  // The nodes of logits() on graph value `image`; returns the logits' value name.
+  virtual std::string logits_onnx(nn::OnnxGraph& g, const std::string& image) const = 0;
   // Folds every BatchNorm into the conv before it and removes the BN submodules (deployment form):
   // afterwards state_dict has no BN keys, convs that had BN have a "bias", eval-mode outputs equal
   // (within 1e-4 relative) those of the unfolded model in eval mode.

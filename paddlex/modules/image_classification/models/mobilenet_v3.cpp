@@ -39,7 +39,7 @@ constexpr int64_t kLastSecondConvSmall = 576;
 constexpr double kSESlope = 0.2;
 
 // Inverted residual: 1x1 expand -> kxk depthwise (stride) -> optional SE -> linear 1x1 projection.
-class ResidualUnitImpl : public torch::nn::Module {
+class ResidualUnitImpl : public torch::nn::Module, public nn::OnnxExportable {
  public:
   ResidualUnitImpl(int64_t in, int64_t mid, int64_t out, const UnitSpec& spec)
       : shortcut_(spec.stride == 1 && in == out) {
@@ -56,6 +56,13 @@ class ResidualUnitImpl : public torch::nn::Module {
     if (mid_se) y = mid_se(y);
     y = linear_conv(y);
     return shortcut_ ? x + y : y;
+  }
+
+  std::string to_onnx(nn::OnnxGraph& g, const std::string& x) const override {
+    auto y = g.emit(*bottleneck_conv, "bottleneck_conv", g.emit(*expand_conv, "expand_conv", x));
+    if (mid_se) y = g.emit(*mid_se, "mid_se", y);
+    y = g.emit(*linear_conv, "linear_conv", y);
+    return shortcut_ ? g.node("Add", {x, y}) : y;
   }
 
  private:
@@ -93,6 +100,11 @@ MobileNetV3Impl::MobileNetV3Impl(MobileNetV3Size size, double scale, int64_t num
 torch::Tensor MobileNetV3Impl::logits(torch::Tensor x) {
   x = last_second_conv(blocks->forward(conv(x)));
   return head.forward(x, is_training());
+}
+
+std::string MobileNetV3Impl::logits_onnx(nn::OnnxGraph& g, const std::string& image) const {
+  auto x = g.emit(*blocks, "blocks", g.emit(*conv, "conv", image));
+  return head.to_onnx(g, g.emit(*last_second_conv, "last_second_conv", x));
 }
 
 void MobileNetV3Impl::fold_batchnorm() { nn::fold_all_conv_bn_act(*this); }

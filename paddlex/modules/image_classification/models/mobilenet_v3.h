@@ -16,6 +16,7 @@ class MobileNetV3Impl : public ClassifierImpl {
   // x0_35..x1_25).
   MobileNetV3Impl(MobileNetV3Size size, double scale, int64_t num_classes);
   torch::Tensor logits(torch::Tensor x) override;
+  std::string logits_onnx(nn::OnnxGraph& g, const std::string& image) const override;
   void fold_batchnorm() override;
 
  private:

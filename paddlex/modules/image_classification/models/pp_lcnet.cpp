@@ -34,7 +34,7 @@ constexpr double kSESlope = 1.0 / 6.0;
 
 // Depthwise kxk (stride) -> optional SE on the input channels -> pointwise 1x1, hardswish after
 // both.
-class DepthwiseSeparableImpl : public torch::nn::Module {
+class DepthwiseSeparableImpl : public torch::nn::Module, public nn::OnnxExportable {
  public:
   DepthwiseSeparableImpl(int64_t in, int64_t out, const BlockSpec& spec) {
     dw_conv = register_module(
@@ -47,6 +47,12 @@ class DepthwiseSeparableImpl : public torch::nn::Module {
     x = dw_conv(x);
     if (se) x = se(x);
     return pw_conv(x);
+  }
+
+  std::string to_onnx(nn::OnnxGraph& g, const std::string& input) const override {
+    auto x = g.emit(*dw_conv, "dw_conv", input);
+    if (se) x = g.emit(*se, "se", x);
+    return g.emit(*pw_conv, "pw_conv", x);
   }
 
  private:
@@ -79,6 +85,12 @@ torch::Tensor PPLCNetImpl::logits(torch::Tensor x) {
   x = conv1(x);
   for (auto& stage : stages_) x = stage->forward(x);
   return head.forward(x, is_training());
+}
+
+std::string PPLCNetImpl::logits_onnx(nn::OnnxGraph& g, const std::string& image) const {
+  auto x = g.emit(*conv1, "conv1", image);
+  for (size_t i = 0; i < stages_.size(); ++i) x = g.emit(*stages_[i], "blocks" + std::to_string(i + 2), x);
+  return head.to_onnx(g, x);
 }
 
 void PPLCNetImpl::fold_batchnorm() { nn::fold_all_conv_bn_act(*this); }

@@ -15,6 +15,7 @@ class PPLCNetImpl : public ClassifierImpl {
   // `scale` multiplies every channel count except the 1280-wide last_conv.
   PPLCNetImpl(double scale, int64_t num_classes, nn::ClassifierHead head = nn::ClassifierHead::kLinear);
   torch::Tensor logits(torch::Tensor x) override;
+  std::string logits_onnx(nn::OnnxGraph& g, const std::string& image) const override;
   void fold_batchnorm() override;
 
  private:

@@ -22,7 +22,7 @@ torch::nn::BatchNorm2d batch_norm(int64_t channels) {
 
 // Residual block: the `conv<i>`/`bn<i>` pairs of the main path plus, with `projection`, a `downsample` shortcut
 // (Sequential of 1x1 conv and BN, hence torchvision's "downsample.0"/"downsample.1" names).
-class BlockImpl : public torch::nn::Module {
+class BlockImpl : public torch::nn::Module, public nn::OnnxExportable {
  public:
   BlockImpl(ResNetBlock kind, int64_t inplanes, int64_t planes, int64_t stride, bool projection) {
     // Basic: 3x3 (stride) -> 3x3. Bottleneck: 1x1 -> 3x3 (stride) -> 1x1 to 4*planes.
@@ -56,6 +56,17 @@ class BlockImpl : public torch::nn::Module {
     }
     auto identity = downsample_ ? downsample_->forward(x) : x;
     return (y + identity).relu_();
+  }
+
+  std::string to_onnx(nn::OnnxGraph& g, const std::string& x) const override {
+    std::string y = x;
+    for (size_t i = 0; i < convs_.size(); ++i) {
+      nn::require_folded(g, bns_[i]);
+      y = g.emit(*convs_[i], "conv" + std::to_string(i + 1), y);
+      if (i + 1 < convs_.size()) y = g.node("Relu", {y});
+    }
+    const auto identity = downsample_ ? g.emit(*downsample_, "downsample", x) : x;
+    return g.node("Relu", {g.node("Add", {y, identity})});
   }
 
   void fold_batchnorm() {
@@ -135,6 +146,17 @@ torch::Tensor ResNetImpl::logits(torch::Tensor x) {
   if (ml_decoder) return ml_decoder(x);  // PaddleClas drops the pool and attends over every position
   x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   return fc(x);
+}
+
+std::string ResNetImpl::logits_onnx(nn::OnnxGraph& g, const std::string& image) const {
+  nn::require_folded(g, bn1);
+  auto x = g.node("Relu", {g.emit(*conv1, "conv1", image)});
+  x = g.node("MaxPool", {x}, {{"kernel_shape", std::vector<int64_t>{3, 3}}, {"strides", std::vector<int64_t>{2, 2}},
+                              {"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  for (size_t i = 0; i < layers_.size(); ++i) x = g.emit(*layers_[i], "layer" + std::to_string(i + 1), x);
+  auto s = g.scope("fc");
+  if (ml_decoder) return ml_decoder->to_onnx(g, x, 1.0);
+  return g.gemm(*fc, g.node("Flatten", {g.node("GlobalAveragePool", {x})}, {{"axis", int64_t{1}}}));
 }
 
 std::string ResNetImpl::explain_missing(const std::vector<std::string>& missing) const {

@@ -20,6 +20,7 @@ class ResNetImpl : public ClassifierImpl {
   ResNetImpl(ResNetBlock block, const std::vector<int64_t>& depths, int64_t num_classes,
              nn::ClassifierHead head = nn::ClassifierHead::kLinear);
   torch::Tensor logits(torch::Tensor x) override;
+  std::string logits_onnx(nn::OnnxGraph& g, const std::string& image) const override;
   void fold_batchnorm() override;
   std::vector<std::pair<std::string, std::string>> paddle_name_prefixes() const override { return paddle_prefixes_; }
   std::string explain_missing(const std::vector<std::string>& missing) const override;
