@@ -2,13 +2,14 @@
 # Installs the Debian packages the engine needs (only those missing) and builds it into build/.
 # usage: scripts/setup.sh [--tests] [--bench] [--no-build]
 #   --tests     also install the test-only dependency python3-torch (checks that Python reads our model.pt) and
-#               generate the PaddlePaddle parity fixtures (scripts/paddle_fixtures.sh: paddlepaddle from PyPI)
+#               generate the PaddlePaddle parity fixtures (scripts/paddle_fixtures.sh: paddlepaddle from PyPI, and
+#               onnxruntime, the second runtime the export tests run our ONNX files in)
 #   --bench     also install python3-torch and python3-torchvision for the reference loops in ../shared/bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config libtorch-dev libgloo-dev libopenblas0-openmp libopencv-dev
-          libyaml-cpp-dev nlohmann-json3-dev libgtest-dev zlib1g-dev dataset-fashion-mnist)
+          libonnx-dev libprotobuf-dev libyaml-cpp-dev nlohmann-json3-dev libgtest-dev zlib1g-dev dataset-fashion-mnist)
 BUILD=1
 FIXTURES=0
 for arg in "$@"; do

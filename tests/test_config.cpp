@@ -288,18 +288,21 @@ TEST(Config, AcceptedPaddleXKeysDoNotThrow) {
                            "Train:\n"
                            "  dy2st: False\n"
                            "  epochs_iters: 2\n"
-                           "Predict:\n"
-                           "  kernel_option:\n"
-                           "    run_mode: paddle\n"
                            "Benchmark:\n"
                            "  x: 1\n";
-  Config cfg = Config::from_text(text, {"Train.dy2st=True", "Predict.kernel_option.run_mode=trt", "Benchmark.x=3"}, paddlex::schema_for_model);
+  Config cfg = Config::from_text(text, {"Train.dy2st=True", "Benchmark.x=3"}, paddlex::schema_for_model);
   EXPECT_EQ(cfg.get_int("Train.epochs_iters"), 2);
   EXPECT_EQ(cfg.to_yaml().find("dy2st"), std::string::npos);
-  EXPECT_EQ(cfg.to_yaml().find("kernel_option"), std::string::npos);
   // A sibling of an accepted key is still checked.
   std::string msg = override_error({"Train.dy2stt=True"});
   EXPECT_TRUE(Contains(msg, "Train.dy2stt"));
+}
+
+TEST(Config, PredictRunModeIsPaddleXsKeyWithOurChoices) {
+  Config cfg = Config::from_text(kBase + "Predict:\n  kernel_option:\n    run_mode: paddle\n", {"Predict.kernel_option.run_mode=onnx"},
+                                 paddlex::schema_for_model);
+  EXPECT_EQ(cfg.get_string("Predict.kernel_option.run_mode"), "onnx");
+  EXPECT_TRUE(Contains(override_error({"Predict.kernel_option.run_mode=trt_fp16"}), "Predict.kernel_option.run_mode"));
 }
 
 TEST(Config, EmptyKnownSectionIsAccepted) {

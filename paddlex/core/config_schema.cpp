@@ -130,6 +130,10 @@ KeyGroup build_core_keys() {
       key("Predict.model_dir", T::String, "null",
           "Exported dir (inference.yml) or checkpoint dir; null = <output>/best_model/inference"),
       key("Predict.input", T::String, "null", "An image file, a directory of images, or a .txt list of paths"),
+      oneof(key("Predict.kernel_option.run_mode", T::String, "paddle",
+                "onnx: inference.onnx in OpenCV dnn (exported dirs, CPU); libtorch: the network in LibTorch; "
+                "paddle (PaddleX's value): onnx for an exported dir on the CPU, libtorch otherwise"),
+            {"paddle", "onnx", "libtorch"}),
   }};
 }
 
@@ -157,7 +161,7 @@ bool Schema::has_keys_below(const std::string& prefix) const {
 const std::vector<std::string>& accepted_paddlex_keys() {
   static const std::vector<std::string> keys = {
       "Global.export_with_pir",  "Train.dy2st",           "Train.uniform_output_enabled",
-      "Train.basic_config_path", "Evaluate.basic_config_path", "Predict.kernel_option",
+      "Train.basic_config_path", "Evaluate.basic_config_path",
       "Benchmark",
   };
   return keys;

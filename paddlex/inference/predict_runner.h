@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -14,14 +15,22 @@ namespace paddlex {
 
 class Config;
 
+// What runs a model: inference.onnx in OpenCV's dnn module, or the network in LibTorch.
+enum class RunMode { kOnnx, kLibTorch };
+
 struct InferenceModel {
-  std::shared_ptr<Network> network;  // in eval mode, on the requested device
   ModelInfo info;
-  YAML::Node inference_config;       // inference.yml (built from model.yml for a checkpoint dir)
+  YAML::Node inference_config;  // inference.yml (built from model.yml for a checkpoint dir)
+  RunMode mode = RunMode::kLibTorch;
+  // A batch -> the model's outputs, on the CPU.
+  std::function<TensorMap(const Batch&)> run;
 };
 
-// Loads a model for prediction from an export dir (inference.yml + inference.pt) or a checkpoint dir.
-InferenceModel load_inference_model(const Task& task, const std::string& dir, const torch::Device& device);
+// Loads a model for prediction from an export dir (inference.yml, inference.onnx, inference.pt) or a checkpoint
+// dir. `run_mode` is Predict.kernel_option.run_mode: "onnx", "libtorch", or "paddle" (PaddleX's value: onnx for
+// an export dir on the CPU, else libtorch). Throws RunError when the directory cannot run in that mode.
+InferenceModel load_inference_model(const Task& task, const std::string& dir, const torch::Device& device,
+                                    const std::string& run_mode = "paddle");
 
 // Runs predict mode; returns the body of predict_result.json ({"results": [...]}).
 nlohmann::json run_predict(const Config& cfg, const Task& task, const torch::Device& device);
