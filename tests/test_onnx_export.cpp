@@ -1,33 +1,20 @@
-// ONNX export of every classification and multi-label model: the graph passes onnx::checker and, run in OpenCV's
-// dnn module, gives LibTorch's eval-mode outputs (unfolded BatchNorm) at batch 1 and 3, square and not.
+// ONNX export of every classification and multi-label model: the graph passes onnx::checker and runs, in OpenCV's
+// dnn module and in onnxruntime, as LibTorch's eval mode (BatchNorm unfolded) at batch 1 and 3, square and not.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "paddlex/inference/onnx_runner.h"
-#include "paddlex/modules/image_classification/models/classifier.h"
-#include "paddlex/modules/image_multilabel_classification/models/ml_classifier.h"
 #include "paddlex/nn/onnx_graph.h"
 #include "tests/test_util.h"
 
 namespace paddlex {
 namespace {
 
-using testing::randomize_batchnorms;
+using testing::all_classifier_names;
 using testing::TempDir;
-
-std::vector<std::string> all_model_names() {
-  std::vector<std::string> names = cls::classifier_names();
-  for (const auto& n : mlcls::ml_classifier_names()) names.push_back(n);
-  return names;
-}
-
-cls::Classifier build(const std::string& name, int64_t classes) {
-  const auto& ml = mlcls::ml_classifier_names();
-  return std::find(ml.begin(), ml.end(), name) != ml.end() ? mlcls::create_ml_classifier(name, classes)
-                                                            : cls::create_classifier(name, classes);
-}
 
 std::string export_onnx(const Network& model, const std::string& path) {
   nn::OnnxGraph graph("test");
@@ -37,39 +24,133 @@ std::string export_onnx(const Network& model, const std::string& path) {
   return path;
 }
 
-class OnnxExportTest : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(OnnxExportTest, OpenCvRunsItAsLibTorchEvalMode) {
+// A model with random weights and BatchNorm statistics, its eval-mode logits on `inputs`, then folded and
+// exported to `path`.
+std::vector<torch::Tensor> export_with_reference(const std::string& name, const std::vector<torch::Tensor>& inputs,
+                                                 const std::string& path) {
   torch::manual_seed(7);
-  auto model = build(GetParam(), 6);
-  randomize_batchnorms(*model);
+  auto model = testing::make_any_classifier(name, 6);
+  testing::randomize_batchnorms(*model);
   model->eval();
   torch::NoGradGuard no_grad;
-  const std::vector<torch::Tensor> inputs = {torch::randn({1, 3, 64, 64}), torch::randn({3, 3, 96, 64})};
   std::vector<torch::Tensor> expected;
   for (const auto& x : inputs) expected.push_back(model->logits(x));
   model->fold_batchnorm();
-  TempDir dir("onnx_export");
-  OnnxRunner runner(export_onnx(*model, dir.file("m.onnx")), {"image"}, {"logits"});
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const auto got = runner.run({{"image", inputs[i]}}).at("logits");
-    ASSERT_EQ(got.sizes(), expected[i].sizes()) << "input " << inputs[i].sizes();
-    // Random weights with random BatchNorm statistics give logits up to a few hundred (ResNet50): the bound is
-    // relative to them here; trained models are held to 1e-4 absolute in test_e2e_deploy.
-    const double diff = (got - expected[i]).abs().max().item<double>();
-    EXPECT_LE(diff, 1e-4 * std::max(1.0, expected[i].abs().max().item<double>())) << "input " << inputs[i].sizes() << ", logits up to "
-                          << expected[i].abs().max().item<double>();
-    EXPECT_TRUE(torch::equal(got.argmax(1), expected[i].argmax(1)));
-  }
+  export_onnx(*model, path);
+  return expected;
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryModel, OnnxExportTest, ::testing::ValuesIn(all_model_names()),
+// Random weights with random BatchNorm statistics give logits up to a few hundred (ResNet50): the bound is relative
+// to them here; trained models are held to 1e-4 absolute in test_e2e_deploy.cpp.
+void expect_close(const torch::Tensor& got, const torch::Tensor& expected, const std::string& what) {
+  ASSERT_EQ(got.sizes(), expected.sizes()) << what;
+  const double diff = (got - expected).abs().max().item<double>();
+  EXPECT_LE(diff, 1e-4 * std::max(1.0, expected.abs().max().item<double>()))
+      << what << ": logits up to " << expected.abs().max().item<double>();
+  EXPECT_TRUE(torch::equal(got.argmax(1), expected.argmax(1))) << what;
+}
+
+class OnnxExportTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(OnnxExportTest, OpenCvRunsItAsLibTorchEvalMode) {
+  const std::vector<torch::Tensor> inputs = {torch::randn({1, 3, 64, 64}), torch::randn({3, 3, 96, 64})};
+  TempDir dir("onnx_export");
+  const auto expected = export_with_reference(GetParam(), inputs, dir.file("m.onnx"));
+  OnnxRunner runner(dir.file("m.onnx"), {"image"}, {"logits"});
+  for (size_t i = 0; i < inputs.size(); ++i)
+    expect_close(runner.run({{"image", inputs[i]}}).at("logits"), expected[i], "input " + c10::str(inputs[i].sizes()));
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryModel, OnnxExportTest, ::testing::ValuesIn(all_classifier_names()),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n)
                              if (!isalnum(static_cast<unsigned char>(c))) c = '_';
                            return n;
                          });
+
+void write_raw(const torch::Tensor& t, const std::string& path) {
+  const auto c = t.contiguous();
+  std::ofstream(path, std::ios::binary).write(static_cast<const char*>(c.data_ptr()), c.numel() * sizeof(float));
+}
+
+torch::Tensor read_raw(const std::string& path, at::IntArrayRef shape) {
+  auto t = torch::empty(shape, torch::kFloat);
+  std::ifstream in(path, std::ios::binary);
+  in.read(static_cast<char*>(t.data_ptr()), t.numel() * sizeof(float));
+  EXPECT_EQ(in.gcount(), static_cast<std::streamsize>(t.numel() * sizeof(float))) << path;
+  return t;
+}
+
+// onnxruntime from PyPI, in the test environment scripts/paddle_fixtures.sh makes (.venv-paddle).
+TEST(OnnxRuntime, RunsEveryExportAsLibTorchEvalMode) {
+  const std::string python = std::string(PADDLEX_SOURCE_DIR) + "/.venv-paddle/bin/python";
+  if (std::system((python + " -c 'import onnxruntime' 2>/dev/null").c_str()) != 0)
+    FAIL() << python << " cannot import onnxruntime: scripts/setup.sh --tests installs it (scripts/paddle_fixtures.sh)";
+  TempDir dir("onnxruntime");
+  const auto input = torch::randn({2, 3, 80, 64});
+  write_raw(input, dir.file("input.bin"));
+  nlohmann::json cases = nlohmann::json::array();
+  std::map<std::string, torch::Tensor> expected;
+  for (const auto& name : all_classifier_names()) {
+    expected[name] = export_with_reference(name, {input}, dir.file(name + ".onnx")).front();
+    cases.push_back({{"model", dir.file(name + ".onnx")}, {"input", dir.file("input.bin")}, {"input_name", "image"},
+                     {"shape", input.sizes().vec()}, {"output", dir.file(name + ".out")}, {"output_name", "logits"}});
+  }
+  dir.write("cases.json", cases.dump());
+  const std::string command = python + " " + PADDLEX_SOURCE_DIR + "/tests/data/run_onnxruntime.py " +
+                              dir.file("cases.json") + " 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  for (const auto& [name, logits] : expected)
+    expect_close(read_raw(dir.file(name + ".out"), logits.sizes()), logits, name + " in onnxruntime");
+}
+
+TEST(OnnxExport, LayerWithoutDescriptionIsNamed) {
+  struct Plain : Network {
+    Plain() { register_module("pool", torch::nn::MaxPool2d(2)); }
+    std::vector<std::string> input_names() const override { return {"image"}; }
+    std::vector<std::string> output_names() const override { return {"out"}; }
+    TensorMap forward(const TensorMap& in) override { return in; }
+    void fold_batchnorm() override {}
+    void to_onnx(nn::OnnxGraph& g) const override {
+      g.add_input("image", {"batch", 3, 8, 8});
+      g.add_output("out", g.emit(*named_children()[0].value(), "pool", "image"), {"batch", 3, 4, 4});
+    }
+  } plain;
+  nn::OnnxGraph graph("t");
+  try {
+    plain.to_onnx(graph);
+    FAIL() << "no error";
+  } catch (const nn::OnnxUnsupported& e) {
+    EXPECT_TRUE(testing::Contains(e.what(), "layer 'pool'"));
+    EXPECT_TRUE(testing::Contains(e.what(), "MaxPool2d"));
+  }
+}
+
+TEST(OnnxExport, UnfoldedBatchNormIsRefused) {
+  auto model = testing::make_any_classifier("PP-LCNet_x0_25", 3);
+  nn::OnnxGraph graph("t");
+  try {
+    model->to_onnx(graph);
+    FAIL() << "no error";
+  } catch (const nn::OnnxUnsupported& e) {
+    EXPECT_TRUE(testing::Contains(e.what(), "conv1"));
+    EXPECT_TRUE(testing::Contains(e.what(), "BatchNorm must be folded"));
+  }
+}
+
+TEST(OnnxExport, GraphNamesFollowModulePathsAndOpsetIsStated) {
+  auto model = testing::make_any_classifier("ResNet18", 3);
+  model->eval();
+  model->fold_batchnorm();
+  nn::OnnxGraph graph("ResNet18");
+  model->to_onnx(graph);
+  graph.check();
+  const std::string bytes = graph.serialize();
+  for (const char* name : {"layer1.0.conv1.weight", "layer2.0.downsample.0.weight", "fc.weight", "image", "logits"})
+    EXPECT_NE(bytes.find(name), std::string::npos) << name;
+  EXPECT_EQ(nn::OnnxGraph::kOpset, 14);
+}
 
 }  // namespace
 }  // namespace paddlex

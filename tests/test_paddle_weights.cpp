@@ -183,12 +183,6 @@ nlohmann::json fixture_manifest() {
   return fs::exists(path) ? read_json(path) : nlohmann::json();
 }
 
-paddlex::cls::Classifier any_model(const std::string& name, int64_t num_classes) {
-  const auto& ml = paddlex::mlcls::ml_classifier_names();
-  if (std::find(ml.begin(), ml.end(), name) != ml.end()) return paddlex::mlcls::create_ml_classifier(name, num_classes);
-  return paddlex::cls::create_classifier(name, num_classes);
-}
-
 TEST(PaddleParity, EveryPaddleXModelHasAFixture) {
   const nlohmann::json manifest = fixture_manifest();
   ASSERT_TRUE(manifest.is_object());
@@ -206,7 +200,7 @@ TEST(PaddleParity, EvalOutputsEqualPaddleClasWithin1e4) {
   for (const auto& entry : manifest["models"]) {
     const std::string name = entry["name"];
     const std::string weights = fixture_dir() + "/" + name + ".pdparams";
-    auto model = any_model(name, manifest["num_classes"].get<int64_t>());
+    auto model = make_any_classifier(name, manifest["num_classes"].get<int64_t>());
     paddlex::load_exact(*model, paddlex::read_weights_for(*model, weights), weights);
     model->eval();
     const auto io = paddlex::read_paddle_state_dict(fixture_dir() + "/" + name + ".io.pdparams");
@@ -224,7 +218,7 @@ TEST(PaddleParity, WrongModelWeightsListTheMismatches) {
   const nlohmann::json manifest = fixture_manifest();
   ASSERT_TRUE(manifest.is_object());
   const std::string weights = fixture_dir() + "/ResNet18.pdparams";
-  auto model = any_model("PP-LCNet_x0_25", manifest["num_classes"].get<int64_t>());
+  auto model = make_any_classifier("PP-LCNet_x0_25", manifest["num_classes"].get<int64_t>());
   try {
     paddlex::load_exact(*model, paddlex::read_weights_for(*model, weights), weights);
     FAIL() << "ResNet18 weights loaded into PP-LCNet_x0_25";

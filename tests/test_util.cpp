@@ -1,5 +1,7 @@
 #include "test_util.h"
 
+#include "paddlex/modules/image_multilabel_classification/models/ml_classifier.h"
+
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -155,6 +157,18 @@ std::string make_mlcls_dataset(const std::string& dir, int train, int val) {
     (i < train ? train_list : val_list) << name << "\t" << labels << "\n";
   }
   return dir;
+}
+
+std::shared_ptr<paddlex::cls::ClassifierImpl> make_any_classifier(const std::string& name, int64_t num_classes) {
+  const auto& ml = paddlex::mlcls::ml_classifier_names();
+  if (std::find(ml.begin(), ml.end(), name) != ml.end()) return paddlex::mlcls::create_ml_classifier(name, num_classes);
+  return paddlex::cls::create_classifier(name, num_classes);
+}
+
+std::vector<std::string> all_classifier_names() {
+  std::vector<std::string> names = paddlex::cls::classifier_names();
+  for (const auto& n : paddlex::mlcls::ml_classifier_names()) names.push_back(n);
+  return names;
 }
 
 void randomize_batchnorms(torch::nn::Module& model) {

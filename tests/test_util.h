@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "paddlex/modules/image_classification/models/classifier.h"
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -54,6 +56,11 @@ std::string make_cls_dataset(const std::string& dir, int classes, int per_class_
 // A tiny learnable PaddleX multi-label dataset (MLClsDataset): 24x24 images showing any non-empty subset of a
 // red, a green and a blue square (classes 0, 1, 2), lines "images/x.png<TAB>0,2"; `train` and `val` images.
 std::string make_mlcls_dataset(const std::string& dir, int train, int val);
+
+// Any classification or multi-label model by name (the two tasks' factories).
+std::shared_ptr<paddlex::cls::ClassifierImpl> make_any_classifier(const std::string& name, int64_t num_classes);
+// Every name make_any_classifier accepts.
+std::vector<std::string> all_classifier_names();
 
 // Fresh BatchNorms are the identity in eval mode; random statistics and affine parameters make folding change
 // the weights.
