@@ -19,8 +19,8 @@ using namespace paddlex::testing;
 namespace {
 
 const std::string kSource = PADDLEX_SOURCE_DIR;
-const std::string kFixture = kSource + "/tests/data/paddlex_lcnet";
-const std::string kConfig = kSource + "/paddlex/configs/image_classification/PP-LCNet_x0_25.yaml";
+const std::string kFixture = kPaddleXLcnet;
+const std::string kConfig = kPaddleXLcnetConfig;
 
 std::vector<std::string> images_in(const std::string& dir) {
   std::vector<std::string> images;

@@ -13,6 +13,11 @@
 
 namespace paddlex::testing {
 
+// A checkpoint trained by real PaddleX (PP-LCNet_x0_25, 4 classes) with its dataset, and the model's config.
+inline const std::string kPaddleXLcnet = std::string(PADDLEX_SOURCE_DIR) + "/tests/data/paddlex_lcnet";
+inline const std::string kPaddleXLcnetConfig =
+    std::string(PADDLEX_SOURCE_DIR) + "/paddlex/configs/image_classification/PP-LCNet_x0_25.yaml";
+
 struct RunResult {
   int exit_code = -1;
   std::string output;  // stdout and stderr
