@@ -3,9 +3,6 @@
 // predictions; bad input ends it with a message naming the path.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -19,35 +16,14 @@ using namespace paddlex::testing;
 namespace {
 
 const std::string kSource = PADDLEX_SOURCE_DIR;
-const std::string kFixture = kPaddleXLcnet;
-const std::string kConfig = kPaddleXLcnetConfig;
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-// Runs `command` in the shell; its exit code and its stdout (redirect stderr in the command to keep it).
-RunResult run_shell(const std::string& command) {
-  RunResult r;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 class DeployExample : public ::testing::Test {
  protected:
   // One build of deploy/ serves every case here.
   static void SetUpTestSuite() {
     build_dir_ = std::make_unique<TempDir>("deploy_build");
-    const std::string dir = quote(build_dir_->path());
-    build_ = run_shell("cmake -S " + quote(kSource + "/deploy") + " -B " + dir +
+    const std::string dir = shell_quote(build_dir_->path());
+    build_ = run_shell("cmake -S " + shell_quote(kSource + "/deploy") + " -B " + dir +
                        " -DCMAKE_BUILD_TYPE=Release 2>&1 && cmake --build " + dir + " 2>&1");
   }
   static void TearDownTestSuite() { build_dir_.reset(); }
@@ -58,10 +34,10 @@ class DeployExample : public ::testing::Test {
     std::string out, err;
   };
   static Printed classify(const std::vector<std::string>& args) {
-    std::string command = quote(build_dir_->file("classify"));
-    for (const auto& a : args) command += " " + quote(a);
+    std::string command = shell_quote(build_dir_->file("classify"));
+    for (const auto& a : args) command += " " + shell_quote(a);
     const std::string err = build_dir_->file("stderr.txt");
-    const RunResult r = run_shell(command + " 2>" + quote(err));
+    const RunResult r = run_shell(command + " 2>" + shell_quote(err));
     return {r.exit_code, r.output, read_text(err)};
   }
 
@@ -71,9 +47,9 @@ class DeployExample : public ::testing::Test {
 
 TEST_F(DeployExample, PrintsMainsPredictions) {
   TempDir temp("deploy_example");
-  const auto exported = run_main({"-c", kConfig, "-o", "Global.mode=export",
-                                  "-o", "Global.dataset_dir=" + kFixture + "/dataset",
-                                  "-o", "Export.weight_path=" + kFixture + "/output/best_model",
+  const auto exported = run_main({"-c", kPaddleXLcnetConfig, "-o", "Global.mode=export",
+                                  "-o", "Global.dataset_dir=" + kPaddleXLcnet + "/dataset",
+                                  "-o", "Export.weight_path=" + kPaddleXLcnet + "/output/best_model",
                                   "-o", "Global.output=" + temp.file("out")});
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
   // train_2_020 is nearly a tie (0.445 against 0.435), train_1_010 has scores near 1e-5, val_3_009 is certain.
@@ -81,9 +57,9 @@ TEST_F(DeployExample, PrintsMainsPredictions) {
   std::vector<std::string> images;
   for (const std::string stem : {"train_1_010", "train_2_020", "val_3_009"}) {
     images.push_back(temp.file("images/" + stem + ".png"));
-    fs::copy_file(kFixture + "/dataset/images/" + stem + ".png", images.back());
+    fs::copy_file(kPaddleXLcnet + "/dataset/images/" + stem + ".png", images.back());
   }
-  const auto predicted = run_main({"-c", kConfig, "-o", "Global.mode=predict",
+  const auto predicted = run_main({"-c", kPaddleXLcnetConfig, "-o", "Global.mode=predict",
                                    "-o", "Predict.model_dir=" + temp.file("out/inference"),
                                    "-o", "Predict.input=" + temp.file("images"),
                                    "-o", "Global.output=" + temp.file("pred")});
@@ -117,7 +93,7 @@ TEST_F(DeployExample, PrintsMainsPredictions) {
 TEST_F(DeployExample, AMissingExportDirectoryIsNamed) {
   TempDir temp("deploy_missing");
   const std::string missing = temp.file("no_such_export");
-  const Printed r = classify({missing, kFixture + "/dataset/images/val_3_009.png"});
+  const Printed r = classify({missing, kPaddleXLcnet + "/dataset/images/val_3_009.png"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_TRUE(Contains(r.err, missing));
   EXPECT_EQ(r.out, "");
@@ -130,7 +106,7 @@ TEST_F(DeployExample, AnUnknownTransformOpIsNamedWithItsFile) {
                                      "    - FancyCrop: {size: 4}\n"
                                      "PostProcess:\n  Topk: {topk: 1}\n"
                                      "Deploy: {model_file: inference.onnx}\n");
-  const Printed r = classify({temp.path(), kFixture + "/dataset/images/val_3_009.png"});
+  const Printed r = classify({temp.path(), kPaddleXLcnet + "/dataset/images/val_3_009.png"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_TRUE(Contains(r.err, yml + ": PreProcess.transform_ops[1].FancyCrop: unknown transform op 'FancyCrop'"));
 }

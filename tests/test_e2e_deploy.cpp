@@ -18,10 +18,6 @@ using namespace paddlex::testing;
 
 namespace {
 
-const std::string kSource = PADDLEX_SOURCE_DIR;
-const std::string kFixture = kPaddleXLcnet;
-const std::string kConfig = kPaddleXLcnetConfig;
-
 std::vector<std::string> images_in(const std::string& dir) {
   std::vector<std::string> images;
   for (const auto& e : fs::directory_iterator(dir)) images.push_back(e.path().string());
@@ -64,11 +60,11 @@ void expect_onnx_matches(const std::string& infer_dir, paddlex::Network& network
 class DeployE2E : public ::testing::Test {
  protected:
   std::vector<std::string> paddlex_lcnet_args(const std::string& mode) {
-    return {"-c", kConfig, "-o", "Global.mode=" + mode, "-o", "Global.dataset_dir=" + kFixture + "/dataset", "-o",
+    return {"-c", kPaddleXLcnetConfig, "-o", "Global.mode=" + mode, "-o", "Global.dataset_dir=" + kPaddleXLcnet + "/dataset", "-o",
             "Global.output=" + out_};
   }
   RunResult export_paddlex_lcnet() {
-    return run_main(with(paddlex_lcnet_args("export"), {"Export.weight_path=" + kFixture + "/output/best_model"}));
+    return run_main(with(paddlex_lcnet_args("export"), {"Export.weight_path=" + kPaddleXLcnet + "/output/best_model"}));
   }
   TempDir temp_{"deploy_e2e"};
   std::string out_ = temp_.path() + "/out";
@@ -86,14 +82,14 @@ TEST_F(DeployE2E, PaddleXCheckpointExportRunsInOpenCvAsInLibTorch) {
   EXPECT_TRUE(Contains(yml, "model_file: inference.onnx"));
 
   auto network = make_any_classifier("PP-LCNet_x0_25", 4);
-  const std::string weights = kFixture + "/output/best_model/best_model.pdparams";
+  const std::string weights = kPaddleXLcnet + "/output/best_model/best_model.pdparams";
   paddlex::load_network_weights(*network, paddlex::read_weights_for(*network, weights), weights);
-  expect_onnx_matches(infer_, *network, images_in(kFixture + "/dataset/images"));
+  expect_onnx_matches(infer_, *network, images_in(kPaddleXLcnet + "/dataset/images"));
 }
 
 TEST_F(DeployE2E, PredictRunModesAgree) {
   ASSERT_EQ(export_paddlex_lcnet().exit_code, 0);
-  const std::string images = kFixture + "/dataset/images";
+  const std::string images = kPaddleXLcnet + "/dataset/images";
   std::map<std::string, nlohmann::json> results;
   for (const std::string mode : {"paddle", "onnx", "libtorch"}) {
     auto pred = run_main(with(paddlex_lcnet_args("predict"),
@@ -134,8 +130,8 @@ TEST_F(DeployE2E, BadDeploymentInputsAreNamed) {
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_TRUE(Contains(again.output, "is an exported (Infer) directory")) << again.output;
   // run_mode onnx needs an export.
-  const std::string image = kFixture + "/dataset/images/val_3_009.png";
-  auto ckpt = run_main(with(paddlex_lcnet_args("predict"), {"Predict.model_dir=" + kFixture + "/output/best_model",
+  const std::string image = kPaddleXLcnet + "/dataset/images/val_3_009.png";
+  auto ckpt = run_main(with(paddlex_lcnet_args("predict"), {"Predict.model_dir=" + kPaddleXLcnet + "/output/best_model",
                                                             "Predict.input=" + image, "Predict.kernel_option.run_mode=onnx"}));
   EXPECT_NE(ckpt.exit_code, 0);
   EXPECT_TRUE(Contains(ckpt.output, "export")) << ckpt.output;

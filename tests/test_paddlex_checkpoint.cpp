@@ -15,11 +15,10 @@ using namespace paddlex::testing;
 
 namespace {
 
-const std::string kFixture = std::string(PADDLEX_SOURCE_DIR) + "/tests/data/paddlex_lcnet";
-const std::string kBestModel = kFixture + "/output/best_model";
+const std::string kBestModel = kPaddleXLcnet + "/output/best_model";
 constexpr double kValImages = 40;
 
-double paddlex_top1() { return read_json(kFixture + "/output/evaluate_result.json")["metrics"]["val.top1"]; }
+double paddlex_top1() { return read_json(kPaddleXLcnet + "/output/evaluate_result.json")["metrics"]["val.top1"]; }
 
 class PaddleXCheckpointE2E : public ::testing::Test {
  protected:
@@ -27,7 +26,7 @@ class PaddleXCheckpointE2E : public ::testing::Test {
   RunResult run(const std::string& mode, const std::vector<std::string>& overrides) {
     std::vector<std::string> all = {"Train.input_size=224", "Train.resize_short=256"};
     all.insert(all.end(), overrides.begin(), overrides.end());
-    return run_main(with(base_args(kFixture + "/dataset", output_, mode), all));
+    return run_main(with(base_args(kPaddleXLcnet + "/dataset", output_, mode), all));
   }
   TempDir temp_{"paddlex_ckpt"};
   std::string output_ = temp_.path() + "/out";
@@ -37,7 +36,7 @@ TEST_F(PaddleXCheckpointE2E, EvaluatesToTheTop1PaddleXReported) {
   for (const std::string& weights : {kBestModel, kBestModel + "/best_model.pdparams"}) {
     const auto r = run("evaluate", {"Evaluate.weight_path=" + weights});
     ASSERT_EQ(r.exit_code, 0) << r.output;
-    EXPECT_TRUE(Contains(r.output, "with the 4 classes of '" + kFixture + "/output/label_dict.txt'"));
+    EXPECT_TRUE(Contains(r.output, "with the 4 classes of '" + kPaddleXLcnet + "/output/label_dict.txt'"));
     const double top1 = read_json(output_ + "/evaluate_result.json")["metrics"]["val.top1"];
     EXPECT_NEAR(top1, paddlex_top1(), 1.0 / kValImages + 1e-9) << weights;
   }
@@ -97,10 +96,10 @@ TEST_F(PaddleXCheckpointE2E, ExportsAndPredicts) {
   ASSERT_TRUE(fs::exists(output_ + "/inference/inference.pt"));  // in Global.output: best_model/ is PaddleX's
   EXPECT_FALSE(fs::exists(kBestModel + "/inference"));
   const auto predicted = run("predict", {"Predict.model_dir=" + output_ + "/inference",
-                                         "Predict.input=" + kFixture + "/dataset/images", "Predict.batch_size=16"});
+                                         "Predict.input=" + kPaddleXLcnet + "/dataset/images", "Predict.batch_size=16"});
   ASSERT_EQ(predicted.exit_code, 0) << predicted.output;
   // The exported model's top-1 over the val images is PaddleX's too.
-  std::ifstream val(kFixture + "/dataset/val.txt");
+  std::ifstream val(kPaddleXLcnet + "/dataset/val.txt");
   std::string path;
   int64_t label = 0, correct = 0;
   while (val >> path >> label) {
@@ -118,7 +117,7 @@ TEST_F(PaddleXCheckpointE2E, AnotherModelsWeightsAreListedNotLoaded) {
 }
 
 TEST_F(PaddleXCheckpointE2E, PredictAsksForAnExportFirst) {
-  const auto r = run("predict", {"Predict.model_dir=" + kBestModel, "Predict.input=" + kFixture + "/dataset/images"});
+  const auto r = run("predict", {"Predict.model_dir=" + kBestModel, "Predict.input=" + kPaddleXLcnet + "/dataset/images"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_TRUE(Contains(r.output, "is a PaddleX checkpoint; export it first"));
 }

@@ -24,14 +24,24 @@
 namespace fs = std::filesystem;
 
 namespace paddlex::testing {
-namespace {
+
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
 
-}  // namespace
+RunResult run_shell(const std::string& command) {
+  RunResult r;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
 
 RunResult run_main(const std::vector<std::string>& args) {
   std::string cmd = shell_quote(PADDLEX_MAIN_BINARY);
@@ -39,16 +49,7 @@ RunResult run_main(const std::vector<std::string>& args) {
     cmd += ' ';
     cmd += shell_quote(a);
   }
-  cmd += " 2>&1";
-  RunResult r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
-  int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_shell(cmd + " 2>&1");
 }
 
 TempDir::TempDir(const std::string& tag) {

@@ -23,6 +23,10 @@ struct RunResult {
   std::string output;  // stdout and stderr
 };
 
+// `s` as one single-quoted shell word.
+std::string shell_quote(const std::string& s);
+// Runs `command` in the shell; its exit code and its stdout (redirect stderr in the command to keep it).
+RunResult run_shell(const std::string& command);
 // Runs build/main with `args` (each one argv element), capturing its output.
 RunResult run_main(const std::vector<std::string>& args);
 

@@ -137,57 +137,57 @@ std::string MLDecoderImpl::to_onnx(OnnxGraph& g, const std::string& features, do
   }
   std::string t3;  // the decoder layer's output, [N, E, Q, 1]
   {
-  auto s_layer = g.scope("decoder.layers.0");
-  std::string scores;
-  {
-    auto s_attn = g.scope("cross_attn");
-    scores = g.conv1x1(memory, score_weight, score_bias);                                               // [N, H*Q, H, W]
-  }
-  const auto weights = g.node("Softmax", {g.node("Reshape", {scores, g.int64s({0, heads * q, -1}, "shape")})},
-                              {{"axis", int64_t{2}}});                                                    // [N, H*Q, L]
-  const auto positions = g.node("Transpose", {g.node("Reshape", {memory, g.int64s({0, e, -1}, "shape")})},
-                                {{"perm", std::vector<int64_t>{0, 2, 1}}});                               // [N, L, E]
-  // The attention-weighted memory per head and query, laid out [N, H*E, Q, 1] for the value projection.
-  auto pooled = g.node("Reshape", {g.node("MatMul", {weights, positions}), g.int64s({0, heads, q, e}, "shape")});
-  pooled = g.node("Reshape", {g.node("Transpose", {pooled}, {{"perm", std::vector<int64_t>{0, 1, 3, 2}}}),
-                              g.int64s({0, heads * e, q, 1}, "shape")});
-  std::string attended;
-  {
-    auto s_attn = g.scope("cross_attn");
-    // Weights summing to 1 make sum_p a_p (Wv m_p + bv) = Wv (sum_p a_p m_p) + bv; head h's group is Wv_h.
-    std::string values;
+    auto s_layer = g.scope("decoder.layers.0");
+    std::string scores;
     {
-      auto s_v = g.scope("v_proj");
-      values = g.conv1x1(pooled, dbl(attn->v_proj->weight), dbl(attn->v_proj->bias), heads);             // [N, E, Q, 1]
+      auto s_attn = g.scope("cross_attn");
+      scores = g.conv1x1(memory, score_weight, score_bias);  // [N, H*Q, H, W]
     }
-    auto s_o = g.scope("out_proj");
-    attended = g.conv1x1(values, dbl(attn->out_proj->weight), dbl(attn->out_proj->bias));
-  }
-  // t1 + attended: t1 differs per query, so it is the bias of a per-element (depthwise) conv on [N, E*Q, 1, 1].
-  std::string t2;
-  {
-    auto s_res = g.scope("norm1_residual");
-    const auto flat = g.node("Reshape", {attended, g.int64s({0, e * q, 1, 1}, "shape")});
-    const auto summed = g.conv1x1(flat, torch::ones({e * q, 1}, torch::kDouble), t1.t().reshape(-1), e * q);
-    t2 = g.node("Reshape", {summed, g.int64s({0, e, q, 1}, "shape")});
-  }
-  {
-    auto s_n = g.scope("norm2");
-    t2 = g.layer_norm_channels(*layer_->norm2, t2);
-  }
-  std::string ff;
-  {
-    auto s_l = g.scope("linear1");
-    ff = g.node("Relu", {g.conv1x1(t2, dbl(layer_->linear1->weight), dbl(layer_->linear1->bias))});
-  }
-  {
-    auto s_l = g.scope("linear2");
-    ff = g.conv1x1(ff, dbl(layer_->linear2->weight), dbl(layer_->linear2->bias));
-  }
-  {
-    auto s_n = g.scope("norm3");
-    t3 = g.layer_norm_channels(*layer_->norm3, g.node("Add", {t2, ff}));
-  }
+    const auto weights = g.node("Softmax", {g.node("Reshape", {scores, g.int64s({0, heads * q, -1}, "shape")})},
+                                {{"axis", int64_t{2}}});  // [N, H*Q, L]
+    const auto positions = g.node("Transpose", {g.node("Reshape", {memory, g.int64s({0, e, -1}, "shape")})},
+                                  {{"perm", std::vector<int64_t>{0, 2, 1}}});  // [N, L, E]
+    // The attention-weighted memory per head and query, laid out [N, H*E, Q, 1] for the value projection.
+    auto pooled = g.node("Reshape", {g.node("MatMul", {weights, positions}), g.int64s({0, heads, q, e}, "shape")});
+    pooled = g.node("Reshape", {g.node("Transpose", {pooled}, {{"perm", std::vector<int64_t>{0, 1, 3, 2}}}),
+                                g.int64s({0, heads * e, q, 1}, "shape")});
+    std::string attended;
+    {
+      auto s_attn = g.scope("cross_attn");
+      // Weights summing to 1 make sum_p a_p (Wv m_p + bv) = Wv (sum_p a_p m_p) + bv; head h's group is Wv_h.
+      std::string values;
+      {
+        auto s_v = g.scope("v_proj");
+        values = g.conv1x1(pooled, dbl(attn->v_proj->weight), dbl(attn->v_proj->bias), heads);  // [N, E, Q, 1]
+      }
+      auto s_o = g.scope("out_proj");
+      attended = g.conv1x1(values, dbl(attn->out_proj->weight), dbl(attn->out_proj->bias));
+    }
+    // t1 + attended: t1 differs per query, so it is the bias of a per-element (depthwise) conv on [N, E*Q, 1, 1].
+    std::string t2;
+    {
+      auto s_res = g.scope("norm1_residual");
+      const auto flat = g.node("Reshape", {attended, g.int64s({0, e * q, 1, 1}, "shape")});
+      const auto summed = g.conv1x1(flat, torch::ones({e * q, 1}, torch::kDouble), t1.t().reshape(-1), e * q);
+      t2 = g.node("Reshape", {summed, g.int64s({0, e, q, 1}, "shape")});
+    }
+    {
+      auto s_n = g.scope("norm2");
+      t2 = g.layer_norm_channels(*layer_->norm2, t2);
+    }
+    std::string ff;
+    {
+      auto s_l = g.scope("linear1");
+      ff = g.node("Relu", {g.conv1x1(t2, dbl(layer_->linear1->weight), dbl(layer_->linear1->bias))});
+    }
+    {
+      auto s_l = g.scope("linear2");
+      ff = g.conv1x1(ff, dbl(layer_->linear2->weight), dbl(layer_->linear2->bias));
+    }
+    {
+      auto s_n = g.scope("norm3");
+      t3 = g.layer_norm_channels(*layer_->norm3, g.node("Add", {t2, ff}));
+    }
   }
   // GroupFC: query j's embedding -> its group of logits, a grouped conv on [N, Q*E, 1, 1].
   auto per_query = g.node("Transpose", {t3}, {{"perm", std::vector<int64_t>{0, 2, 1, 3}}});
