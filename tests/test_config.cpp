@@ -302,6 +302,8 @@ TEST(Config, PredictRunModeIsPaddleXsKeyWithOurChoices) {
   Config cfg = Config::from_text(kBase + "Predict:\n  kernel_option:\n    run_mode: paddle\n", {"Predict.kernel_option.run_mode=onnx"},
                                  paddlex::schema_for_model);
   EXPECT_EQ(cfg.get_string("Predict.kernel_option.run_mode"), "onnx");
+  Config mkldnn = Config::from_text(kBase + "Predict:\n  kernel_option:\n    run_mode: mkldnn\n", {}, paddlex::schema_for_model);
+  EXPECT_EQ(mkldnn.get_string("Predict.kernel_option.run_mode"), "mkldnn");  // PaddleX's CPU default is accepted
   EXPECT_TRUE(Contains(override_error({"Predict.kernel_option.run_mode=trt_fp16"}), "Predict.kernel_option.run_mode"));
 }
 

@@ -1,11 +1,14 @@
 // ONNX export of every classification and multi-label model: the graph passes onnx::checker and runs, in OpenCV's
-// dnn module and in onnxruntime, as LibTorch's eval mode (BatchNorm unfolded) at batch 1 and 3, square and not.
+// dnn module, in our oneDNN runner and in onnxruntime, as LibTorch's eval mode (BatchNorm unfolded) at batch 1 and
+// 3, square and not.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cstdlib>
 #include <fstream>
 
+#include "paddlex/core/errors.h"
+#include "paddlex/inference/onednn_runner.h"
 #include "paddlex/inference/onnx_runner.h"
 #include "paddlex/nn/onnx_graph.h"
 #include "tests/test_util.h"
@@ -50,16 +53,26 @@ void expect_close(const torch::Tensor& got, const torch::Tensor& expected, const
   EXPECT_TRUE(torch::equal(got.argmax(1), expected.argmax(1))) << what;
 }
 
-class OnnxExportTest : public ::testing::TestWithParam<std::string> {};
+class OnnxExportTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  // Runs the exported model in `Runner` on inputs of two shapes, then the first shape again (a plan built for one
+  // shape must survive another's and give the same result when reused).
+  template <typename Runner>
+  void expect_runs_as_libtorch() {
+    const std::vector<torch::Tensor> inputs = {torch::randn({1, 3, 64, 64}), torch::randn({3, 3, 96, 64}),
+                                               torch::randn({1, 3, 64, 64})};
+    TempDir dir("onnx_export");
+    const auto expected = export_with_reference(GetParam(), inputs, dir.file("m.onnx"));
+    Runner runner(dir.file("m.onnx"), {"image"}, {"logits"});
+    for (size_t i = 0; i < inputs.size(); ++i)
+      expect_close(runner.run({{"image", inputs[i]}}).at("logits"), expected[i],
+                   "input " + std::to_string(i) + " " + c10::str(inputs[i].sizes()));
+  }
+};
 
-TEST_P(OnnxExportTest, OpenCvRunsItAsLibTorchEvalMode) {
-  const std::vector<torch::Tensor> inputs = {torch::randn({1, 3, 64, 64}), torch::randn({3, 3, 96, 64})};
-  TempDir dir("onnx_export");
-  const auto expected = export_with_reference(GetParam(), inputs, dir.file("m.onnx"));
-  OnnxRunner runner(dir.file("m.onnx"), {"image"}, {"logits"});
-  for (size_t i = 0; i < inputs.size(); ++i)
-    expect_close(runner.run({{"image", inputs[i]}}).at("logits"), expected[i], "input " + c10::str(inputs[i].sizes()));
-}
+TEST_P(OnnxExportTest, OpenCvRunsItAsLibTorchEvalMode) { expect_runs_as_libtorch<OnnxRunner>(); }
+
+TEST_P(OnnxExportTest, OneDnnRunsItAsLibTorchEvalMode) { expect_runs_as_libtorch<OneDnnRunner>(); }
 
 INSTANTIATE_TEST_SUITE_P(EveryModel, OnnxExportTest, ::testing::ValuesIn(all_classifier_names()),
                          [](const auto& info) {
@@ -139,6 +152,44 @@ TEST(OnnxExport, UnfoldedBatchNormIsRefused) {
   ASSERT_FALSE(message.empty()) << "no error";
   EXPECT_TRUE(testing::Contains(message, "conv1"));
   EXPECT_TRUE(testing::Contains(message, "BatchNorm must be folded"));
+}
+
+// What OneDnnRunner says when it loads `path`; "" when it loads.
+std::string onednn_load_message(const std::string& path) {
+  try {
+    OneDnnRunner runner(path, {"image"}, {"out"});
+  } catch (const RunError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(OneDnnRunner, OperatorItDoesNotImplementIsNamedAtLoad) {
+  TempDir dir("onednn_op");
+  nn::OnnxGraph graph("t");
+  graph.add_input("image", {"batch", 3, 8, 8});
+  {
+    auto s = graph.scope("head");
+    graph.add_output("out", graph.node("Tanh", {"image"}), {"batch", 3, 8, 8});
+  }
+  graph.check();
+  std::ofstream(dir.file("m.onnx"), std::ios::binary) << graph.serialize();
+  const std::string message = onednn_load_message(dir.file("m.onnx"));
+  EXPECT_TRUE(testing::Contains(message, dir.file("m.onnx"))) << message;
+  EXPECT_TRUE(testing::Contains(message, "node 'out' (Tanh)")) << message;
+  EXPECT_TRUE(testing::Contains(message, "run_mode=onnx")) << message;
+}
+
+TEST(OneDnnRunner, CorruptFileAndUnknownNamesAreRefused) {
+  TempDir dir("onednn_bad");
+  std::ofstream(dir.file("bad.onnx"), std::ios::binary) << "not a protobuf \x01\x02";
+  EXPECT_TRUE(testing::Contains(onednn_load_message(dir.file("bad.onnx")), "not a readable ONNX model"));
+  EXPECT_TRUE(testing::Contains(onednn_load_message(dir.file("missing.onnx")), "not a readable ONNX model"));
+  auto model = testing::make_any_classifier("PP-LCNet_x0_25", 3);
+  model->eval();
+  model->fold_batchnorm();
+  export_onnx(*model, dir.file("m.onnx"));
+  EXPECT_TRUE(testing::Contains(onednn_load_message(dir.file("m.onnx")), "the model has no output 'out'"));
 }
 
 TEST(OnnxExport, GraphNamesFollowModulePathsAndOpsetIsStated) {

@@ -131,9 +131,10 @@ KeyGroup build_core_keys() {
           "Exported dir (inference.yml) or checkpoint dir; null = <output>/best_model/inference"),
       key("Predict.input", T::String, "null", "An image file, a directory of images, or a .txt list of paths"),
       oneof(key("Predict.kernel_option.run_mode", T::String, "paddle",
-                "onnx: inference.onnx in OpenCV dnn (exported dirs, CPU); libtorch: the network in LibTorch; "
-                "paddle (PaddleX's value): onnx for an exported dir on the CPU, libtorch otherwise"),
-            {"paddle", "onnx", "libtorch"}),
+                "For exported dirs on the CPU, mkldnn: inference.onnx on oneDNN, onnx: inference.onnx in OpenCV "
+                "dnn; libtorch: the network in LibTorch (any dir, any device); paddle (PaddleX's default): mkldnn "
+                "for an exported dir on the CPU, libtorch otherwise"),
+            {"paddle", "mkldnn", "onnx", "libtorch"}),
   }};
 }
 

@@ -7,6 +7,7 @@
 #include "paddlex/core/errors.h"
 #include "paddlex/core/files.h"
 #include "paddlex/core/logging.h"
+#include "paddlex/inference/onednn_runner.h"
 #include "paddlex/inference/onnx_runner.h"
 #include "paddlex/io/tensor_file.h"
 
@@ -19,14 +20,35 @@ namespace {
 RunMode resolve_run_mode(const std::string& run_mode, bool exported, const torch::Device& device,
                          const std::string& dir) {
   if (run_mode == "libtorch") return RunMode::kLibTorch;
-  if (run_mode == "paddle") return exported && device.is_cpu() ? RunMode::kOnnx : RunMode::kLibTorch;
+  if (run_mode == "paddle") return exported && device.is_cpu() ? RunMode::kOneDnn : RunMode::kLibTorch;
   if (!exported)
-    throw RunError("Predict.kernel_option.run_mode=onnx needs an exported directory, but '" + dir +
+    throw RunError("Predict.kernel_option.run_mode=" + run_mode + " needs an exported directory, but '" + dir +
                    "' is a checkpoint; export it (-o Global.mode=export) or use run_mode libtorch");
   if (!device.is_cpu())
-    throw RunError("Predict.kernel_option.run_mode=onnx runs inference.onnx in OpenCV dnn on the CPU; use "
+    throw RunError("Predict.kernel_option.run_mode=" + run_mode + " runs inference.onnx on the CPU; use "
                    "run_mode libtorch to predict on " + device.str());
-  return RunMode::kOnnx;
+  return run_mode == "mkldnn" ? RunMode::kOneDnn : RunMode::kOpenCv;
+}
+
+const char* describe(RunMode mode) {
+  switch (mode) {
+    case RunMode::kOneDnn: return "ONNX on oneDNN";
+    case RunMode::kOpenCv: return "ONNX in OpenCV dnn";
+    case RunMode::kLibTorch: break;
+  }
+  return "LibTorch";
+}
+
+// Feeds a batch's inputs to a runner of inference.onnx (OneDnnRunner or OnnxRunner).
+template <typename Runner>
+std::function<TensorMap(const Batch&)> onnx_runner(const std::string& onnx, const std::vector<std::string>& inputs,
+                                                   const std::vector<std::string>& outputs) {
+  auto runner = std::make_shared<Runner>(onnx, inputs, outputs);
+  return [runner, inputs](const Batch& batch) {
+    TensorMap feed;
+    for (const auto& name : inputs) feed[name] = batch.at(name);
+    return runner->run(feed);
+  };
 }
 
 // The network in LibTorch, eval mode, on `device`.
@@ -81,18 +103,15 @@ InferenceModel load_inference_model(const Task& task, const std::string& dir, co
     return m;
   }
   m.inference_config = read_inference_yml(yml);
-  if (m.mode == RunMode::kOnnx) {
+  if (m.mode != RunMode::kLibTorch) {
     const std::string onnx = (fs::path(dir) / kOnnxFile).string();
     if (!fs::exists(onnx))
       throw RunError("Predict.model_dir: '" + dir + "' has no " + kOnnxFile + " (exported by an older version?); "
                      "re-export it, or use Predict.kernel_option.run_mode=libtorch");
     const auto inputs = deploy_names(m.inference_config, "inputs", yml);
-    auto runner = std::make_shared<OnnxRunner>(onnx, inputs, deploy_names(m.inference_config, "outputs", yml));
-    m.run = [runner, inputs](const Batch& batch) {
-      TensorMap feed;
-      for (const auto& name : inputs) feed[name] = batch.at(name);
-      return runner->run(feed);
-    };
+    const auto outputs = deploy_names(m.inference_config, "outputs", yml);
+    m.run = m.mode == RunMode::kOneDnn ? onnx_runner<OneDnnRunner>(onnx, inputs, outputs)
+                                       : onnx_runner<OnnxRunner>(onnx, inputs, outputs);
     return m;
   }
   auto network = task.build_model(m.info);
@@ -113,7 +132,7 @@ nlohmann::json run_predict(const Config& cfg, const Task& task, const torch::Dev
       cfg.get_string_or("Predict.model_dir", (fs::path(output) / "best_model" / "inference").string());
   if (cfg.is_null("Predict.input")) throw ConfigError(cfg.origin("Predict.input") + ": Predict.input is required");
   InferenceModel model = load_inference_model(task, dir, device, cfg.get_string("Predict.kernel_option.run_mode"));
-  Log::info("Predicting with '" + dir + "' (" + (model.mode == RunMode::kOnnx ? "ONNX in OpenCV dnn" : "LibTorch") + ")");
+  Log::info("Predicting with '" + dir + "' (" + describe(model.mode) + ")");
   const auto predictor = task.make_predictor(cfg, model.info, model.inference_config);
   const auto inputs = predictor->collect_inputs(cfg.get_string("Predict.input"));
   const size_t batch_size = static_cast<size_t>(cfg.get_int("Predict.batch_size"));

@@ -15,8 +15,9 @@ namespace paddlex {
 
 class Config;
 
-// What runs a model: inference.onnx in OpenCV's dnn module, or the network in LibTorch.
-enum class RunMode { kOnnx, kLibTorch };
+// What runs a model: inference.onnx on oneDNN (PaddleX's run_mode mkldnn) or in OpenCV's dnn module (onnx), or the
+// network in LibTorch.
+enum class RunMode { kOneDnn, kOpenCv, kLibTorch };
 
 struct InferenceModel {
   ModelInfo info;
@@ -27,8 +28,8 @@ struct InferenceModel {
 };
 
 // Loads a model for prediction from an export dir (inference.yml, inference.onnx, inference.pt) or a checkpoint
-// dir. `run_mode` is Predict.kernel_option.run_mode: "onnx", "libtorch", or "paddle" (PaddleX's value: onnx for
-// an export dir on the CPU, else libtorch). Throws RunError when the directory cannot run in that mode.
+// dir. `run_mode` is Predict.kernel_option.run_mode: "mkldnn", "onnx", "libtorch", or "paddle" (PaddleX's default:
+// mkldnn for an export dir on the CPU, else libtorch). Throws RunError when the directory cannot run in that mode.
 InferenceModel load_inference_model(const Task& task, const std::string& dir, const torch::Device& device,
                                     const std::string& run_mode = "paddle");
 

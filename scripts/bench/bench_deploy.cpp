@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "paddlex/inference/onednn_runner.h"
 #include "paddlex/inference/onnx_runner.h"
 #include "paddlex/modules/image_classification/models/classifier.h"
 
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
   graph.check();
   std::ofstream(argv[3], std::ios::binary) << graph.serialize();
   paddlex::OnnxRunner onnx(argv[3], {"image"}, {"logits"});
+  paddlex::OneDnnRunner onednn(argv[3], {"image"}, {"logits"});
 
   torch::NoGradGuard no_grad;
   for (int batch : {1, 16}) {
@@ -63,6 +65,7 @@ int main(int argc, char** argv) {
     const int repeats = batch == 1 ? 40 : 8;
     report("libtorch", batch, median_ms([&] { model->logits(x); }, 5, repeats), repeats);
     report("opencv", batch, median_ms([&] { onnx.run({{"image", x}}); }, 5, repeats), repeats);
+    report("onednn", batch, median_ms([&] { onednn.run({{"image", x}}); }, 5, repeats), repeats);
   }
   return 0;
 }
