@@ -23,10 +23,9 @@ using Dims = memory::dims;
 constexpr auto kF32 = memory::data_type::f32;
 
 // The operators this runner implements, i.e. those our export emits.
-const std::set<std::string> kSupportedOps = {"Conv",      "Gemm",    "MatMul",   "MaxPool", "GlobalAveragePool",
-                                             "Relu",      "HardSwish", "HardSigmoid", "Sqrt", "Add",
-                                             "Mul",       "Div",     "Flatten",  "Reshape", "Transpose",
-                                             "Slice",     "Softmax"};
+const std::set<std::string> kSupportedOps = {
+    "Conv", "Gemm", "MatMul", "MaxPool", "GlobalAveragePool", "Relu", "HardSwish", "HardSigmoid", "Sqrt",
+    "Add", "Mul", "Div", "Flatten", "Reshape", "Transpose", "Slice", "Softmax"};
 
 const onnx::AttributeProto* find_attribute(const onnx::NodeProto& n, const std::string& name) {
   for (const auto& a : n.attribute())

@@ -2,7 +2,7 @@
 // nodes (OnnxExportable::to_onnx); a network composes its blocks and names its inputs and outputs. The graph is
 // built with the ONNX protobuf classes of libonnx and validated by onnx::checker (export/ writes the file).
 //
-// Emission keeps to what OpenCV 4.6's dnn importer runs, as it is the runtime our predictor uses: opset 14,
+// Emission keeps to what OpenCV 4.6's dnn importer runs (predict's run_mode onnx and deploy/ use it): opset 14,
 // Conv carries kernel_shape, LayerNorm is written as 1x1 convolutions on an [N, C, L, 1] layout, and no
 // constant is broadcast over the batch dimension (OpenCV 4.6 fails on that for a dynamic batch > 1).
 #pragma once

@@ -1,6 +1,7 @@
 // Inference speed of one model, 224 px, on the CPU with a fixed thread count: LibTorch eager (eval, no grad, the
-// BN-folded network that predict runs with run_mode libtorch) vs the exported inference.onnx in OpenCV dnn (our
-// deployment path, run_mode onnx). Writes the ONNX file for scripts/bench/ort_latency.py to time in onnxruntime.
+// BN-folded network that predict runs with run_mode libtorch) vs the exported inference.onnx in OpenCV dnn
+// (run_mode onnx) and on oneDNN (our deployment path, run_mode mkldnn, predict's default for exported dirs).
+// Writes the ONNX file for scripts/bench/ort_latency.py to time in onnxruntime.
 // usage: bench_deploy MODEL THREADS ONNX_OUT
 // Prints one line per runtime and batch: "<runtime> batch <n>: <ms> ms per batch (median of k), <img/s> images/s".
 #include <ATen/Parallel.h>

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side inference speed at 224 px, 2 threads, batch 1 (latency) and 16 (throughput), for ResNet18 and
-# PP-LCNet_x1_0: LibTorch eager (eval, no grad) vs our deployment path (inference.onnx in OpenCV dnn) vs
-# onnxruntime on the same file. Run on an otherwise idle machine; compare ratios within one run only.
+# PP-LCNet_x1_0: LibTorch eager (eval, no grad) vs our deployment path (inference.onnx on oneDNN) vs OpenCV dnn
+# vs onnxruntime on the same file. Run on an otherwise idle machine; compare ratios within one run only.
 # usage: scripts/bench/run_deploy_bench.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
