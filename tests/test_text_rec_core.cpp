@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <fstream>
+#include <opencv2/imgcodecs.hpp>
 
 #include "paddlex/core/utf8.h"
+#include "paddlex/datasets/image_lists.h"
 #include "paddlex/modules/text_recognition/character_dict.h"
 #include "paddlex/modules/text_recognition/ctc.h"
 #include "paddlex/modules/text_recognition/rec_metric.h"
@@ -97,6 +100,46 @@ TEST(RecMetric, SpacesIgnoredAndEpsInTheDenominators) {
   EXPECT_DOUBLE_EQ(m.norm_edit_dis(), 1.0 - (1.0 / 3 + 1.0) / (4 + 1e-5));
   EXPECT_DOUBLE_EQ(RecMetric().acc(), 0.0);
   EXPECT_DOUBLE_EQ(RecMetric().norm_edit_dis(), 1.0);
+}
+
+TEST(TextRecList, ReadsTabSeparatedLinesAndNamesBadOnes) {
+  testing::TempDir dir("text_rec_list");
+  std::filesystem::create_directories(dir.file("images"));
+  cv::imwrite(dir.file("images/a.png"), cv::Mat(48, 120, CV_8UC3, cv::Scalar(255, 255, 255)));
+  testing::write_file(dir.file("images/broken.png"), "not a png");
+  testing::write_file(dir.file("train.txt"),
+                      "images/a.png\tHello world \n"       // 1: kept, trailing space included
+                      "images/a.png\t\xE4\xB8\xAD\xE6\x96\x87\r\n"  // 2: kept (CRLF)
+                      "\n"                                 // 3: blank, skipped
+                      "images/a.png Hello\n"              // 4: no tab
+                      "images/a.png\tx\ty\n"               // 5: two tabs
+                      "images/a.png\t\n"                   // 6: empty text
+                      "images/missing.png\tabc\n"          // 7
+                      "../a.png\tabc\n"                    // 8
+                      "images/a.png\t\xC3\n"               // 9: bad UTF-8
+                      "images/broken.png\tabc\n");         // 10: decoded only on request
+  Problems problems;
+  auto samples = read_text_rec_list(dir.path(), "train.txt", /*decode_images=*/false, problems);
+  ASSERT_EQ(samples.size(), 3u);
+  EXPECT_EQ(samples[0].text, U"Hello world ");
+  EXPECT_EQ(samples[1].text, U"\u4E2D\u6587");
+  EXPECT_EQ(samples[1].line, 2);
+  EXPECT_EQ(samples[0].abs_path, dir.file("images/a.png"));
+  ASSERT_EQ(problems.count, 6u) << problems.summary();
+  const std::string list = dir.file("train.txt");
+  EXPECT_TRUE(Contains(problems.messages[0], list + ":4: expected '<image path><TAB><text>' with exactly one tab, got none"));
+  EXPECT_TRUE(Contains(problems.messages[1], list + ":5: expected '<image path><TAB><text>' with exactly one tab, got more"));
+  EXPECT_TRUE(Contains(problems.messages[2], list + ":6: empty text"));
+  EXPECT_TRUE(Contains(problems.messages[3], list + ":7: image file 'images/missing.png' does not exist"));
+  EXPECT_TRUE(Contains(problems.messages[4], list + ":8: image path '../a.png' leaves the dataset directory"));
+  EXPECT_TRUE(Contains(problems.messages[5], list + ":9: text: invalid UTF-8 at byte 0"));
+  Problems decoding;
+  samples = read_text_rec_list(dir.path(), "train.txt", /*decode_images=*/true, decoding);
+  EXPECT_EQ(samples.size(), 2u);
+  EXPECT_TRUE(Contains(decoding.messages.back(), list + ":10: image file 'images/broken.png' cannot be decoded"));
+  Problems none;
+  EXPECT_TRUE(read_text_rec_list(dir.path(), "val.txt", false, none).empty());
+  EXPECT_TRUE(Contains(none.messages.at(0), dir.file("val.txt") + ": file not found"));
 }
 
 }  // namespace

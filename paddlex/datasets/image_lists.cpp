@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "paddlex/core/errors.h"
+#include "paddlex/core/utf8.h"
 #include "paddlex/datasets/image_io.h"
 
 namespace fs = std::filesystem;
@@ -163,6 +164,41 @@ std::vector<ClsSample> read_cls_list(const std::string& dataset_dir, const std::
       return;
     }
     s.abs_path = checked_image(dataset_dir, s.rel_path, options.decode_images, path, number, problems);
+    if (!s.abs_path.empty()) samples.push_back(std::move(s));
+  });
+  return samples;
+}
+
+std::vector<TextRecSample> read_text_rec_list(const std::string& dataset_dir, const std::string& list_name,
+                                              bool decode_images, Problems& problems) {
+  const std::string path = (fs::path(dataset_dir) / list_name).string();
+  std::ifstream in(path);
+  if (!in) {
+    problems.add(path + ": file not found");
+    return {};
+  }
+  std::vector<TextRecSample> samples;
+  for_each_content_line(in, [&](const std::string& line, int number) {
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos || line.find('\t', tab + 1) != std::string::npos) {
+      problems.add(at_line(path, number, std::string("expected '<image path><TAB><text>' with exactly one tab, got ") +
+                                             (tab == std::string::npos ? "none" : "more")));
+      return;
+    }
+    TextRecSample s;
+    s.rel_path = line.substr(0, tab);
+    s.line = number;
+    try {
+      s.text = utf8_decode(line.substr(tab + 1));
+    } catch (const std::invalid_argument& e) {
+      problems.add(at_line(path, number, "text: " + std::string(e.what())));
+      return;
+    }
+    if (s.text.empty()) {
+      problems.add(at_line(path, number, "empty text"));
+      return;
+    }
+    s.abs_path = checked_image(dataset_dir, s.rel_path, decode_images, path, number, problems);
     if (!s.abs_path.empty()) samples.push_back(std::move(s));
   });
   return samples;

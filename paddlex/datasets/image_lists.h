@@ -40,6 +40,20 @@ struct ClsListOptions {
 std::vector<ClsSample> read_cls_list(const std::string& dataset_dir, const std::string& list_name,
                                      const ClsListOptions& options, Problems& problems);
 
+// A line of an MSTextRecDataset list (PaddleOCR's recognition layout): "images/x.jpg<TAB>text".
+struct TextRecSample {
+  std::string rel_path;
+  std::string abs_path;
+  std::u32string text;  // as written, spaces included
+  int line = 0;
+};
+
+// Reads train.txt / val.txt of an MSTextRecDataset, checking every line: exactly one tab, a non-empty UTF-8 text,
+// the image relative, inside the dataset dir and present (decoded when asked). Bad lines are reported and left
+// out.
+std::vector<TextRecSample> read_text_rec_list(const std::string& dataset_dir, const std::string& list_name,
+                                              bool decode_images, Problems& problems);
+
 // True when `rel_path` is relative and does not climb out of its root ("..").
 bool path_stays_inside(const std::string& rel_path);
 
