@@ -22,11 +22,6 @@ using dnnl::memory;
 using Dims = memory::dims;
 constexpr auto kF32 = memory::data_type::f32;
 
-// The operators this runner implements, i.e. those our export emits.
-const std::set<std::string> kSupportedOps = {
-    "Conv", "Gemm", "MatMul", "MaxPool", "GlobalAveragePool", "Relu", "HardSwish", "HardSigmoid", "Sqrt",
-    "Add", "Mul", "Div", "Flatten", "Reshape", "Transpose", "Slice", "Softmax"};
-
 const onnx::AttributeProto* find_attribute(const onnx::NodeProto& n, const std::string& name) {
   for (const auto& a : n.attribute())
     if (a.name() == name) return &a;
@@ -139,6 +134,11 @@ class OneDnnGraph::Planner {
  public:
   Planner(Model& model, Plan& plan) : m_(model), p_(plan) {}
 
+  // Whether the planner has primitives for `n` (the operators our export emits).
+  static bool implements(const onnx::NodeProto& n) {
+    return n.domain().empty() && (handlers().count(n.op_type()) || !eltwise_ops(n).empty());
+  }
+
   void build(const std::vector<Dims>& input_dims) {
     for (size_t i = 0; i < m_.input_names.size(); ++i) {
       p_.inputs.emplace_back(plain_desc(input_dims[i]), m_.engine);
@@ -158,11 +158,8 @@ class OneDnnGraph::Planner {
         throw RunError(m_.node_label(n) + ": " + e.what());
       }
     }
-    for (const auto& name : m_.output_names) {
-      p_.outputs.emplace_back(plain_desc(value(name).get_desc().dims()), m_.engine);
-      p_.steps.push_back({dnnl::reorder(value(name), p_.outputs.back()),
-                          {{DNNL_ARG_FROM, value(name)}, {DNNL_ARG_TO, p_.outputs.back()}}});
-    }
+    for (const auto& name : m_.output_names)
+      p_.outputs.push_back(copy_to(value(name), plain_desc(value(name).get_desc().dims())));
   }
 
  private:
@@ -171,8 +168,13 @@ class OneDnnGraph::Planner {
   std::map<std::string, memory> values_;
   std::set<int> fused_;    // nodes absorbed as post-ops into an earlier node's primitive
   std::set<int> planned_;  // nodes whose primitives are in the plan (fused ones included)
-  std::string residual_name_;  // the sum post-op's operand and its Add node, while a node is being planned
-  int residual_reader_ = -1;
+
+  // The operand of a residual Add fused as a sum post-op.
+  struct Residual {
+    memory buffer;  // null: none fused
+    std::string name;
+    int add_node = -1;
+  };
 
   // A computed value or a float initializer (wrapped, not copied).
   memory value(const std::string& name) {
@@ -193,12 +195,16 @@ class OneDnnGraph::Planner {
     p_.steps.push_back({std::move(primitive), std::move(args)});
   }
 
-  // `src` in layout `desc`, through a reorder step when it is held in another.
-  memory in_layout(const memory& src, const memory::desc& desc) {
-    if (src.get_desc() == desc) return src;
+  // A new buffer in layout `desc` that a reorder step fills from `src` (a copy, a layout change, or the
+  // gathering of a permuted or sliced view).
+  memory copy_to(const memory& src, const memory::desc& desc) {
     memory dst(desc, m_.engine);
     add(dnnl::reorder(src, dst), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}});
     return dst;
+  }
+  // `src` in layout `desc`, copied only when it is held in another.
+  memory in_layout(const memory& src, const memory::desc& desc) {
+    return src.get_desc() == desc ? src : copy_to(src, desc);
   }
   memory plain(const memory& src) { return in_layout(src, plain_desc(src.get_desc().dims())); }
   // The same plain buffer seen with other dims (Reshape, Flatten).
@@ -232,19 +238,18 @@ class OneDnnGraph::Planner {
   // Folds the element-wise nodes that follow `output` (its only reader, one after another) into `ops`. With
   // `residual`, also an Add whose other operand is already computed with the same dims, as a sum post-op: the
   // primitive then writes onto that operand (see with_residual). Returns the name of the last value absorbed.
-  std::string absorb_post_ops(std::string output, const Dims& dims, dnnl::post_ops& ops, memory* residual = nullptr) {
+  std::string absorb_post_ops(std::string output, const Dims& dims, dnnl::post_ops& ops,
+                              Residual* residual = nullptr) {
     while (const onnx::NodeProto* next = only_consumer(output)) {
       const int index = m_.consumers.at(output)[0];
       const auto eltwise = eltwise_ops(*next);
       if (!eltwise.empty()) {
         for (const auto& e : eltwise) ops.append_eltwise(1.f, e.algorithm, e.alpha, e.beta);
-      } else if (residual && !*residual && next->op_type() == "Add" && next->input_size() == 2) {
+      } else if (residual && !residual->buffer && next->op_type() == "Add" && next->input_size() == 2) {
         const std::string& other = next->input(next->input(0) == output ? 1 : 0);
         const auto it = values_.find(other);
         if (other == output || it == values_.end() || it->second.get_desc().dims() != dims) break;
-        *residual = it->second;
-        residual_name_ = other;
-        residual_reader_ = index;
+        *residual = {it->second, other, index};
         ops.append_sum(1.f);
       } else {
         break;
@@ -258,33 +263,33 @@ class OneDnnGraph::Planner {
   // The destination of a primitive with a sum post-op: the residual's own buffer when nothing reads it later
   // (every other reader is planned, no other value shares the buffer, and it is not a graph input or output),
   // else a copy of it.
-  memory with_residual(const memory& residual, const memory::desc& dst_desc) {
-    bool in_place = residual.get_desc() == dst_desc && !m_.graph_outputs.count(residual_name_) &&
-                    !m_.constants.count(residual_name_) &&
-                    std::find(m_.input_names.begin(), m_.input_names.end(), residual_name_) == m_.input_names.end();
-    for (int reader : m_.consumers.at(residual_name_))
-      if (reader != residual_reader_ && !planned_.count(reader)) in_place = false;
+  memory with_residual(const Residual& residual, const memory::desc& dst_desc) {
+    bool in_place = residual.buffer.get_desc() == dst_desc && !m_.graph_outputs.count(residual.name) &&
+                    !m_.constants.count(residual.name) &&
+                    std::find(m_.input_names.begin(), m_.input_names.end(), residual.name) == m_.input_names.end();
+    for (int reader : m_.consumers.at(residual.name))
+      if (reader != residual.add_node && !planned_.count(reader)) in_place = false;
     for (const auto& [name, v] : values_)
-      if (name != residual_name_ && v.get_data_handle() == residual.get_data_handle()) in_place = false;
-    if (in_place) return residual;
-    memory dst(dst_desc, m_.engine);
-    add(dnnl::reorder(residual, dst), {{DNNL_ARG_FROM, residual}, {DNNL_ARG_TO, dst}});
-    return dst;
+      if (name != residual.name && v.get_data_handle() == residual.buffer.get_data_handle()) in_place = false;
+    return in_place ? residual.buffer : copy_to(residual.buffer, dst_desc);
+  }
+
+  // The planning of each operator but the element-wise ones (eltwise_ops).
+  using Handler = void (Planner::*)(const onnx::NodeProto&);
+  static const std::map<std::string, Handler>& handlers() {
+    static const std::map<std::string, Handler> table = {
+        {"Conv", &Planner::conv},       {"Gemm", &Planner::gemm},           {"MatMul", &Planner::matmul},
+        {"MaxPool", &Planner::pool},    {"GlobalAveragePool", &Planner::pool}, {"Add", &Planner::binary},
+        {"Mul", &Planner::binary},      {"Div", &Planner::binary},          {"Flatten", &Planner::flatten},
+        {"Reshape", &Planner::reshape}, {"Transpose", &Planner::transpose}, {"Slice", &Planner::slice},
+        {"Softmax", &Planner::softmax}};
+    return table;
   }
 
   void plan_node(const onnx::NodeProto& n) {
-    const std::string& op = n.op_type();
-    if (op == "Conv") return conv(n);
-    if (op == "Gemm") return gemm(n);
-    if (op == "MatMul") return matmul(n);
-    if (op == "MaxPool" || op == "GlobalAveragePool") return pool(n);
-    if (op == "Add" || op == "Mul" || op == "Div") return binary(n);
-    if (op == "Flatten") return flatten(n);
-    if (op == "Reshape") return reshape(n);
-    if (op == "Transpose") return transpose(n);
-    if (op == "Slice") return slice(n);
-    if (op == "Softmax") return softmax(n);
-    return eltwise(n);
+    const auto handler = handlers().find(n.op_type());
+    if (handler == handlers().end()) return eltwise(n);
+    (this->*handler->second)(n);
   }
 
   void conv(const onnx::NodeProto& n) {
@@ -309,7 +314,7 @@ class OneDnnGraph::Planner {
     const memory::desc bias = n.input_size() > 2 ? plain_desc({out_channels}) : memory::desc();
 
     dnnl::post_ops ops;
-    memory residual;
+    Residual residual;
     const std::string output = absorb_post_ops(n.output(0), out, ops, &residual);
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
@@ -318,15 +323,16 @@ class OneDnnGraph::Planner {
     const dnnl::convolution_forward::desc desc(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
         memory::desc(in, kF32, memory::format_tag::any), any_weights, bias,
-        residual ? residual.get_desc() : memory::desc(out, kF32, memory::format_tag::any), {strides[0], strides[1]},
+        residual.buffer ? residual.buffer.get_desc() : memory::desc(out, kF32, memory::format_tag::any),
+        {strides[0], strides[1]},
         {dilations[0] - 1, dilations[1] - 1}, {pads[0], pads[1]}, {pads[2], pads[3]});
     const dnnl::convolution_forward::primitive_desc pd(desc, attr, m_.engine);
     std::unordered_map<int, memory> args;
     args[DNNL_ARG_SRC] = in_layout(src, pd.src_desc());
     args[DNNL_ARG_WEIGHTS] = weights(n.input(1), stored_weights, pd.weights_desc());
     if (n.input_size() > 2) args[DNNL_ARG_BIAS] = weights(n.input(2), bias, bias);
-    args[DNNL_ARG_DST] = values_[output] = residual ? with_residual(residual, pd.dst_desc())
-                                                    : memory(pd.dst_desc(), m_.engine);
+    args[DNNL_ARG_DST] = values_[output] = residual.buffer ? with_residual(residual, pd.dst_desc())
+                                                           : memory(pd.dst_desc(), m_.engine);
     add(dnnl::convolution_forward(pd), std::move(args));
   }
 
@@ -483,9 +489,7 @@ class OneDnnGraph::Planner {
       out[i] = in[perm[i]];
     }
     const memory view(x.get_desc().permute_axes(where), m_.engine, x.get_data_handle());
-    const memory dst(plain_desc(out), m_.engine);
-    add(dnnl::reorder(view, dst), {{DNNL_ARG_FROM, view}, {DNNL_ARG_TO, dst}});
-    values_[n.output(0)] = dst;
+    values_[n.output(0)] = copy_to(view, plain_desc(out));
   }
 
   void slice(const onnx::NodeProto& n) {
@@ -508,9 +512,7 @@ class OneDnnGraph::Planner {
       dims[axis] = std::max(int64_t{0}, clamp(ends[i]) - offsets[axis]);
     }
     const memory view(x.get_desc().submemory_desc(dims, offsets), m_.engine, x.get_data_handle());
-    const memory dst(plain_desc(dims), m_.engine);
-    add(dnnl::reorder(view, dst), {{DNNL_ARG_FROM, view}, {DNNL_ARG_TO, dst}});
-    values_[n.output(0)] = dst;
+    values_[n.output(0)] = copy_to(view, plain_desc(dims));
   }
 
   void softmax(const onnx::NodeProto& n) {
@@ -556,7 +558,7 @@ OneDnnGraph::OneDnnGraph(const std::string& onnx_file, std::vector<std::string> 
     if (!m.graph_outputs.count(name)) throw RunError(onnx_file + ": the model has no output '" + name + "'");
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto& n = graph.node(i);
-    if (!n.domain().empty() || !kSupportedOps.count(n.op_type()))
+    if (!Planner::implements(n))
       throw RunError(m.node_label(n) + ": run_mode mkldnn does not implement this operator; use "
                      "Predict.kernel_option.run_mode=onnx (OpenCV dnn)");
     for (const auto& input : n.input()) m.consumers[input].push_back(i);
@@ -564,6 +566,9 @@ OneDnnGraph::OneDnnGraph(const std::string& onnx_file, std::vector<std::string> 
 }
 
 OneDnnGraph::~OneDnnGraph() = default;
+
+const std::vector<std::string>& OneDnnGraph::input_names() const { return model_->input_names; }
+const std::vector<std::string>& OneDnnGraph::output_names() const { return model_->output_names; }
 
 OneDnnGraph::Plan& OneDnnGraph::plan_for(const std::vector<std::vector<int64_t>>& input_dims) {
   if (const auto it = plans_.find(input_dims); it != plans_.end()) return *it->second;

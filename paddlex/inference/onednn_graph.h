@@ -39,6 +39,8 @@ class OneDnnGraph {
   // Inputs in the order of input_names -> outputs in the order of output_names, with the OpenMP thread count of
   // the calling thread. Not reentrant: a plan's buffers serve one call at a time.
   std::vector<Output> run(const std::vector<Input>& inputs);
+  const std::vector<std::string>& input_names() const;
+  const std::vector<std::string>& output_names() const;
 
  private:
   struct Model;

@@ -4,20 +4,19 @@ namespace paddlex {
 
 OneDnnRunner::OneDnnRunner(const std::string& onnx_file, std::vector<std::string> input_names,
                            std::vector<std::string> output_names)
-    : input_names_(input_names), output_names_(output_names),
-      graph_(onnx_file, std::move(input_names), std::move(output_names)) {}
+    : graph_(onnx_file, std::move(input_names), std::move(output_names)) {}
 
 TensorMap OneDnnRunner::run(const TensorMap& inputs) {
   std::vector<torch::Tensor> keep;  // the graph reads these tensors' memory during run()
   std::vector<OneDnnGraph::Input> feed;
-  for (const auto& name : input_names_) {
+  for (const auto& name : graph_.input_names()) {
     keep.push_back(inputs.at(name).to(torch::kCPU, torch::kFloat).contiguous());
     feed.push_back({keep.back().sizes().vec(), keep.back().data_ptr<float>()});
   }
   auto outputs = graph_.run(feed);
   TensorMap out;
-  for (size_t i = 0; i < output_names_.size(); ++i)
-    out[output_names_[i]] = torch::tensor(outputs[i].values).reshape(outputs[i].dims);
+  for (size_t i = 0; i < outputs.size(); ++i)
+    out[graph_.output_names()[i]] = torch::tensor(outputs[i].values).reshape(outputs[i].dims);
   return out;
 }
 

@@ -19,7 +19,6 @@ class OneDnnRunner {
   TensorMap run(const TensorMap& inputs);
 
  private:
-  std::vector<std::string> input_names_, output_names_;
   OneDnnGraph graph_;
 };
 

@@ -8,6 +8,25 @@
 
 namespace paddlex::ocr {
 
+namespace {
+
+// Why `text` is not exactly one character ("" when it is; `out` then holds it).
+std::string not_one_character(const std::string& text, char32_t& out) {
+  std::u32string chars;
+  try {
+    chars = utf8_decode(text);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  if (chars.empty()) return "empty line (one character per line)";
+  if (chars.size() > 1)
+    return "'" + text + "' is " + std::to_string(chars.size()) + " characters (one character per line)";
+  out = chars[0];
+  return "";
+}
+
+}  // namespace
+
 CharacterDict CharacterDict::read(const std::string& path, bool use_space_char, Problems& problems) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw RunError(path + ": cannot open the character dict");
@@ -15,20 +34,11 @@ CharacterDict CharacterDict::read(const std::string& path, bool use_space_char, 
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    std::u32string chars;
-    try {
-      chars = utf8_decode(line);
-    } catch (const std::invalid_argument& e) {
-      problems.add(at_line(path, number, e.what()));
-      continue;
-    }
-    if (chars.size() != 1) {
-      problems.add(at_line(path, number, chars.empty() ? "empty line (one character per line)"
-                                                       : "'" + line + "' is " + std::to_string(chars.size()) +
-                                                             " characters (one character per line)"));
-      continue;
-    }
-    dict.characters_ += chars;
+    char32_t c;
+    if (const std::string problem = not_one_character(line, c); !problem.empty())
+      problems.add(at_line(path, number, problem));
+    else
+      dict.characters_ += c;
   }
   if (use_space_char) dict.characters_ += U' ';
   dict.index();
@@ -36,15 +46,11 @@ CharacterDict CharacterDict::read(const std::string& path, bool use_space_char, 
 }
 
 CharacterDict::CharacterDict(const std::vector<std::string>& characters) {
-  for (const auto& c : characters) {
-    std::u32string chars;
-    try {
-      chars = utf8_decode(c);
-    } catch (const std::invalid_argument& e) {
-      throw RunError("character dict entry: " + std::string(e.what()));
-    }
-    if (chars.size() != 1) throw RunError("character dict entry '" + c + "' is not one character");
-    characters_ += chars;
+  for (const auto& entry : characters) {
+    char32_t c;
+    if (const std::string problem = not_one_character(entry, c); !problem.empty())
+      throw RunError("character dict entry '" + entry + "': " + problem);
+    characters_ += c;
   }
   index();
 }
