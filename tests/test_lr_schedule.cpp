@@ -84,6 +84,19 @@ TEST(LrSchedule, NoWarmupStartsAtBase) {
   EXPECT_NEAR(learning_rate_at(constant, 0), 0.1, kTol);
 }
 
+TEST(LrSchedule, PaddleOcrCosineCountsTheWarmupInItsPeriod) {
+  // PaddleOCR's Cosine: LinearWarmup(W=10) around CosineAnnealingDecay(T_max = all 60 steps), stepped with s - W.
+  LrScheduleSpec s = spec("Cosine");
+  s.eta_min = 0;
+  s.warmup_start_lr = 0;
+  s.cosine_spans_warmup = true;
+  EXPECT_NEAR(learning_rate_at(s, 5), 0.05, kTol);
+  EXPECT_NEAR(learning_rate_at(s, 10), 0.1, kTol);
+  EXPECT_NEAR(learning_rate_at(s, 40), 0.05, kTol);  // (40 - 10) / 60 = half the period
+  // The last step (59): 0.05 * (1 + cos(pi * 49 / 60)), well above 0.
+  EXPECT_NEAR(learning_rate_at(s, 59), 0.05 * (1 + std::cos(M_PI * 49.0 / 60.0)), kTol);
+}
+
 TEST(LrSchedule, IsAPureFunctionOfStep) {
   const LrScheduleSpec s = spec("Cosine");
   const double a = learning_rate_at(s, 33);

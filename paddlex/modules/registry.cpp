@@ -5,6 +5,7 @@
 #include "paddlex/core/errors.h"
 #include "paddlex/modules/image_classification/cls_task.h"
 #include "paddlex/modules/image_multilabel_classification/ml_task.h"
+#include "paddlex/modules/text_recognition/rec_task.h"
 
 namespace paddlex {
 
@@ -12,6 +13,7 @@ std::vector<std::unique_ptr<Task>> make_all_tasks() {
   std::vector<std::unique_ptr<Task>> tasks;
   tasks.push_back(std::make_unique<cls::ClsTask>());
   tasks.push_back(std::make_unique<mlcls::MultiLabelTask>());
+  tasks.push_back(std::make_unique<ocr::TextRecTask>());
   return tasks;
 }
 

@@ -3,7 +3,9 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -11,6 +13,16 @@
 #include "paddlex/nn/onnx_graph.h"
 
 namespace paddlex {
+
+// How one parameter trains where its reference implementation sets it apart (PaddlePaddle's ParamAttr): a
+// multiple of the learning rate and its own weight decay.
+struct ParameterTraining {
+  double lr_scale = 1.0;
+  std::optional<double> weight_decay;  // none: Train.optimizer.weight_decay
+  bool operator<(const ParameterTraining& o) const {
+    return std::tie(lr_scale, weight_decay) < std::tie(o.lr_scale, o.weight_decay);
+  }
+};
 
 class Network : public torch::nn::Module {
  public:
@@ -33,6 +45,8 @@ class Network : public torch::nn::Module {
   // Why a weight file may lack `missing` tensors of this model (e.g. a layer an engine version added); "" when
   // nothing particular is known.
   virtual std::string explain_missing(const std::vector<std::string>& /*missing*/) const { return ""; }
+  // How the parameter `name` (a named_parameters() key) trains; the default is as configured.
+  virtual ParameterTraining parameter_training(const std::string& /*name*/) const { return {}; }
 };
 
 }  // namespace paddlex

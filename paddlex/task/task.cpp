@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "paddlex/core/config.h"
 #include "paddlex/core/errors.h"
 #include "paddlex/io/paddle_layout.h"
 #include "paddlex/io/pickle_reader.h"
@@ -15,6 +16,14 @@ double Metrics::primary_value() const {
   auto it = values.find(primary);
   if (it == values.end()) throw RunError("internal: the evaluator reports no primary metric '" + primary + "'");
   return it->second;
+}
+
+std::string dataset_root(const Config& cfg) {
+  if (cfg.is_null("Global.dataset_dir"))
+    throw ConfigError(cfg.origin("Global.dataset_dir") + ": Global.dataset_dir is required");
+  const std::string root = cfg.get_string("Global.dataset_dir");
+  if (!fs::is_directory(root)) throw RunError("Global.dataset_dir: '" + root + "' is not a directory");
+  return root;
 }
 
 TensorDict read_weights_for(const Network& network, const std::string& path) {

@@ -122,6 +122,9 @@ class Task {
                                                     const YAML::Node& inference_config) const = 0;
 };
 
+// Global.dataset_dir, which must name a directory (ConfigError when unset, RunError when not a directory).
+std::string dataset_root(const Config& cfg);
+
 // The weights in `path` in `network`'s names and layouts: our model.pt and PyTorch state_dicts as stored,
 // PaddlePaddle files (.pdparams, .pdema) converted (io/paddle_layout.h). Throws RunError naming the file.
 TensorDict read_weights_for(const Network& network, const std::string& path);

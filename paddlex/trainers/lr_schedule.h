@@ -16,6 +16,9 @@ struct LrScheduleSpec {
   int64_t warmup_units = 0;
   double warmup_start_lr = 0.0;
   double eta_min = 0.0;                  // Cosine
+  // Cosine: the cosine's period counts the warmup steps too (PaddleOCR's Cosine: T_max = all steps, so it ends
+  // above eta_min) instead of only the steps after warmup (PaddleClas's).
+  bool cosine_spans_warmup = false;
   std::vector<int64_t> milestones;       // Piecewise, in units
   double gamma = 0.1;                    // Piecewise
 };

@@ -1,5 +1,6 @@
 #include "paddlex/trainers/optimizer.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "paddlex/core/config.h"
@@ -10,41 +11,74 @@ namespace paddlex {
 namespace {
 
 template <typename Options>
-std::vector<torch::optim::OptimizerParamGroup> param_groups(const Config& cfg, const torch::nn::Module& model,
-                                                            const Options& defaults) {
-  std::vector<torch::Tensor> decayed, undecayed;
-  const bool split = cfg.get_bool("Train.optimizer.one_dim_param_no_weight_decay");
-  for (const auto& p : model.parameters())
-    if (p.requires_grad()) (split && p.dim() == 1 ? undecayed : decayed).push_back(p);
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decayed, std::make_unique<Options>(defaults));
-  if (!undecayed.empty()) {
-    auto no_decay = std::make_unique<Options>(defaults);
-    no_decay->weight_decay(0.0);
-    groups.emplace_back(undecayed, std::move(no_decay));
+struct OptimizerOf;
+template <>
+struct OptimizerOf<torch::optim::SGDOptions> {
+  using type = torch::optim::SGD;
+};
+template <>
+struct OptimizerOf<torch::optim::AdamOptions> {
+  using type = torch::optim::Adam;
+};
+template <>
+struct OptimizerOf<torch::optim::AdamWOptions> {
+  using type = torch::optim::AdamW;
+};
+
+template <typename Options>
+TrainOptimizer grouped(const Config& cfg, const Network& model, const Options& defaults) {
+  const bool one_dim_no_decay = cfg.get_bool("Train.optimizer.one_dim_param_no_weight_decay");
+  // Groups in order of first appearance, so the layout of optimizer.pt is a function of the model alone.
+  std::vector<std::pair<ParameterTraining, std::vector<torch::Tensor>>> groups;
+  for (const auto& item : model.named_parameters()) {
+    const torch::Tensor& p = item.value();
+    if (!p.requires_grad()) continue;
+    ParameterTraining how = model.parameter_training(item.key());
+    if (!how.weight_decay && one_dim_no_decay && p.dim() == 1) how.weight_decay = 0.0;
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) {
+      return !(g.first < how) && !(how < g.first);
+    });
+    if (it == groups.end()) it = groups.insert(groups.end(), {how, {}});
+    it->second.push_back(p);
   }
-  return groups;
+  std::vector<torch::optim::OptimizerParamGroup> param_groups;
+  TrainOptimizer result;
+  for (auto& [how, params] : groups) {
+    auto options = std::make_unique<Options>(defaults);
+    if (how.weight_decay) options->weight_decay(*how.weight_decay);
+    param_groups.emplace_back(std::move(params), std::move(options));
+    result.lr_scales.push_back(how.lr_scale);
+  }
+  result.torch = std::make_unique<typename OptimizerOf<Options>::type>(std::move(param_groups), defaults);
+  return result;
 }
 
 }  // namespace
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Config& cfg, const torch::nn::Module& model) {
+TrainOptimizer make_optimizer(const Config& cfg, const Network& model) {
   const double lr = cfg.get_float("Train.learning_rate");
   const double wd = cfg.get_float("Train.optimizer.weight_decay");
-  if (cfg.get_string("Train.optimizer.type") == "AdamW") {
+  const std::string type = cfg.get_string("Train.optimizer.type");
+  const std::tuple<double, double> betas = {cfg.get_float("Train.optimizer.beta1"), cfg.get_float("Train.optimizer.beta2")};
+  if (type == "AdamW") {
     torch::optim::AdamWOptions o(lr);
-    o.betas({cfg.get_float("Train.optimizer.beta1"), cfg.get_float("Train.optimizer.beta2")})
-        .eps(cfg.get_float("Train.optimizer.epsilon"))
-        .weight_decay(wd);
-    return std::make_unique<torch::optim::AdamW>(param_groups(cfg, model, o), o);
+    o.betas(betas).eps(cfg.get_float("Train.optimizer.epsilon")).weight_decay(wd);
+    return grouped(cfg, model, o);
+  }
+  if (type == "Adam") {
+    // torch's Adam adds weight_decay * w to the gradient: PaddlePaddle's L2Decay regularizer with Adam.
+    torch::optim::AdamOptions o(lr);
+    o.betas(betas).eps(cfg.get_float("Train.optimizer.epsilon")).weight_decay(wd);
+    return grouped(cfg, model, o);
   }
   torch::optim::SGDOptions o(lr);
   o.momentum(cfg.get_float("Train.optimizer.momentum")).weight_decay(wd);
-  return std::make_unique<torch::optim::SGD>(param_groups(cfg, model, o), o);
+  return grouped(cfg, model, o);
 }
 
-void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
-  for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
+void TrainOptimizer::set_learning_rate(double lr) {
+  auto& groups = torch->param_groups();
+  for (size_t i = 0; i < groups.size(); ++i) groups[i].options().set_lr(lr * lr_scales.at(i));
 }
 
 void OptimizerState::save(const std::string& dir) const {

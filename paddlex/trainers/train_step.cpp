@@ -15,7 +15,7 @@ void prepare_model_for_compute(Network& model, const torch::Device& device, bool
     if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
 }
 
-TrainStep::TrainStep(Network& model, Criterion criterion, torch::optim::Optimizer& optimizer, torch::Device device,
+TrainStep::TrainStep(Network& model, Criterion criterion, TrainOptimizer& optimizer, torch::Device device,
                      bool channels_last, DistContext* dist)
     : model_(model),
       criterion_(std::move(criterion)),
@@ -25,10 +25,10 @@ TrainStep::TrainStep(Network& model, Criterion criterion, torch::optim::Optimize
       dist_(dist) {}
 
 StepLosses TrainStep::run(const Batch& batch, double lr, bool stop_here) {
-  set_learning_rate(optimizer_, lr);
+  optimizer_.set_learning_rate(lr);
   // Dropping the gradients (PyTorch's zero_grad(set_to_none=True)) spares a memset per parameter: backward
   // then writes fresh gradients instead of accumulating into zeros.
-  for (auto& group : optimizer_.param_groups())
+  for (auto& group : optimizer_.torch->param_groups())
     for (auto& p : group.params()) p.mutable_grad() = torch::Tensor();
   const TensorMap outputs = model_.forward(network_inputs(model_, batch, device_, channels_last_));
   const LossTerms terms = criterion_(outputs, batch);
@@ -58,7 +58,7 @@ StepLosses TrainStep::run(const Batch& batch, double lr, bool stop_here) {
   for (size_t i = 1; i < terms.size(); ++i) total = total + terms[i].second;
   total.backward();
   if (dist_) dist_->average_gradients(model_);
-  optimizer_.step();
+  optimizer_.torch->step();
   return losses;
 }
 

@@ -8,6 +8,7 @@
 
 #include "paddlex/core/errors.h"
 #include "paddlex/task/task.h"
+#include "paddlex/trainers/optimizer.h"
 
 namespace paddlex {
 
@@ -34,7 +35,7 @@ struct StepLosses {
 class TrainStep {
  public:
   // With `dist`, gradients are averaged over the ranks before each optimizer step.
-  TrainStep(Network& model, Criterion criterion, torch::optim::Optimizer& optimizer, torch::Device device,
+  TrainStep(Network& model, Criterion criterion, TrainOptimizer& optimizer, torch::Device device,
             bool channels_last, DistContext* dist = nullptr);
   // zero_grad, forward, loss terms, backward, (all-reduce,) step at learning rate `lr`. Throws NonFiniteLoss
   // (on every rank of a distributed run) before backward when a term is not finite. `stop_here`: this rank was
@@ -44,7 +45,7 @@ class TrainStep {
  private:
   Network& model_;
   Criterion criterion_;
-  torch::optim::Optimizer& optimizer_;
+  TrainOptimizer& optimizer_;
   torch::Device device_;
   bool channels_last_;
   DistContext* dist_;

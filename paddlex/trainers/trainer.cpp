@@ -211,7 +211,7 @@ void Trainer::setup_run() {
   prepare_model_for_compute(*model_, device_, channels_last_);
   model_->train();
   optimizer_ = make_optimizer(cfg_, *model_);
-  optimizer_state_ = std::make_unique<OptimizerState>(*optimizer_);
+  optimizer_state_ = std::make_unique<OptimizerState>(*optimizer_.torch);
   components_ = {optimizer_state_.get()};
   if (use_ema) {
     auto averaged = task_.build_model(model_info_);
@@ -224,7 +224,7 @@ void Trainer::setup_run() {
     components_.push_back(ema_.get());
   }
   evaluator_ = task_.make_evaluator(cfg_, model_info_);
-  step_ = std::make_unique<TrainStep>(*model_, task_.make_criterion(cfg_, model_info_), *optimizer_, device_,
+  step_ = std::make_unique<TrainStep>(*model_, task_.make_criterion(cfg_, model_info_), optimizer_, device_,
                                       channels_last_, dist_);
 
   const int64_t batch_size = cfg_.get_int("Train.batch_size");
@@ -251,6 +251,7 @@ void Trainer::setup_run() {
   lr_spec_.warmup_units = std::min(cfg_.get_int("Train.warmup_steps"), units);
   lr_spec_.warmup_start_lr = cfg_.get_float("Train.lr_scheduler.warmup_start_lr");
   lr_spec_.eta_min = cfg_.get_float("Train.lr_scheduler.eta_min");
+  lr_spec_.cosine_spans_warmup = cfg_.get_string("Train.lr_scheduler.cosine_span") == "total";
   lr_spec_.milestones = cfg_.get_int_list("Train.lr_scheduler.milestones");
   lr_spec_.gamma = cfg_.get_float("Train.lr_scheduler.gamma");
   total_steps_ = units * lr_spec_.steps_per_unit;

@@ -12,6 +12,7 @@
 #include "paddlex/task/task.h"
 #include "paddlex/trainers/checkpoint.h"
 #include "paddlex/trainers/lr_schedule.h"
+#include "paddlex/trainers/optimizer.h"
 
 namespace paddlex {
 
@@ -63,7 +64,7 @@ class Trainer {
   TaskData data_;
   ModelInfo model_info_;
   std::shared_ptr<Network> model_;
-  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  TrainOptimizer optimizer_;
   std::unique_ptr<OptimizerState> optimizer_state_;
   std::unique_ptr<ModelEma> ema_;
   std::vector<StatefulComponent*> components_;  // saved in every checkpoint, restored on resume

@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
       dist->broadcast_module(*model);
       dist->attach(*model);
     }
-    paddlex::TrainStep step(*model, task.make_criterion(cfg, data.model), *optimizer, torch::kCPU, channels_last,
+    paddlex::TrainStep step(*model, task.make_criterion(cfg, data.model), optimizer, torch::kCPU, channels_last,
                             dist.get());
     paddlex::LoaderOptions opts;
     opts.batch_size = std::stoul(batch);

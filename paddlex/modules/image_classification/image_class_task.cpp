@@ -30,14 +30,6 @@ KeyGroup build_class_keys() {
   }};
 }
 
-std::string root_dir(const Config& cfg) {
-  if (cfg.is_null("Global.dataset_dir"))
-    throw ConfigError(cfg.origin("Global.dataset_dir") + ": Global.dataset_dir is required");
-  const std::string root = cfg.get_string("Global.dataset_dir");
-  if (!fs::is_directory(root)) throw RunError("Global.dataset_dir: '" + root + "' is not a directory");
-  return root;
-}
-
 std::vector<std::string> caption_for(const ListedImage& image, const ClassLabels& classes) {
   std::string names;
   for (int64_t id : image.labels) names += (names.empty() ? "" : ", ") + classes.name(id);
@@ -118,7 +110,7 @@ void ImageClassTask::convert_dataset(const Config& cfg, const std::string&) cons
 }
 
 nlohmann::json ImageClassTask::check_dataset(const Config& cfg) const {
-  const std::string root = root_dir(cfg);
+  const std::string root = dataset_root(cfg);
   if (cfg.get_bool("CheckDataset.convert.enable")) convert_dataset(cfg, root);
   if (cfg.get_bool("CheckDataset.split.enable"))
     Log::info(split_train_val(root, cfg.get_int("CheckDataset.split.train_percent"),
@@ -174,7 +166,7 @@ nlohmann::json ImageClassTask::check_dataset(const Config& cfg) const {
 }
 
 TaskData ImageClassTask::load_data(const Config& cfg, const ModelInfo* trained) const {
-  const std::string root = root_dir(cfg);
+  const std::string root = dataset_root(cfg);
   Problems problems;
   const auto dataset_labels = read_label_file((fs::path(root) / "label.txt").string(), problems);
   if (!problems.empty()) throw RunError("bad dataset:\n" + problems.summary());
@@ -224,8 +216,8 @@ ModelInfo ImageClassTask::model_for_paddle_weights(const Config& cfg, const std:
   for (int up = 0; up < 2 && label_file.empty(); ++up, dir = dir.parent_path())
     if (fs::is_regular_file(dir / "label_dict.txt")) label_file = (dir / "label_dict.txt").string();
   const bool have_dataset = !cfg.is_null("Global.dataset_dir");
-  if (label_file.empty() && have_dataset && fs::is_regular_file(fs::path(root_dir(cfg)) / "label.txt"))
-    label_file = (fs::path(root_dir(cfg)) / "label.txt").string();
+  if (label_file.empty() && have_dataset && fs::is_regular_file(fs::path(dataset_root(cfg)) / "label.txt"))
+    label_file = (fs::path(dataset_root(cfg)) / "label.txt").string();
   if (label_file.empty())
     throw RunError("'" + weights + "' holds PaddlePaddle weights without the class list this engine keeps in "
                    "model.yml, and none was found: no label_dict.txt next to them or in the PaddleX output "

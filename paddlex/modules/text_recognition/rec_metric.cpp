@@ -33,11 +33,16 @@ double normalized_edit_distance(const std::u32string& a, const std::u32string& b
   return static_cast<double>(row[b.size()]) / static_cast<double>(longest);
 }
 
-void RecMetric::add(const std::u32string& predicted, const std::u32string& truth) {
+LineScore score_line(const std::u32string& predicted, const std::u32string& truth) {
   const auto p = without_spaces(predicted), t = without_spaces(truth);
+  return {p == t, normalized_edit_distance(p, t)};
+}
+
+void RecMetric::add(const std::u32string& predicted, const std::u32string& truth) {
+  const LineScore s = score_line(predicted, truth);
   ++count_;
-  if (p == t) ++correct_;
-  edit_distance_sum_ += normalized_edit_distance(p, t);
+  correct_ += s.correct;
+  edit_distance_sum_ += s.distance;
 }
 
 }  // namespace paddlex::ocr

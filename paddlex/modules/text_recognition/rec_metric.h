@@ -10,6 +10,13 @@ namespace paddlex::ocr {
 // Levenshtein.normalized_distance).
 double normalized_edit_distance(const std::u32string& a, const std::u32string& b);
 
+// One line's part of the metric: whether the texts match and their normalized edit distance, spaces removed.
+struct LineScore {
+  bool correct = false;
+  double distance = 0;
+};
+LineScore score_line(const std::u32string& predicted, const std::u32string& truth);
+
 class RecMetric {
  public:
   static constexpr double kEps = 1e-5;  // in both denominators, as PaddleOCR's
