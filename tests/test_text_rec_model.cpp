@@ -88,9 +88,8 @@ TEST(TextRecognizer, EvalGivesCtcProbabilitiesTrainGivesBothHeads) {
   auto label = torch::zeros({2, 25}, torch::kInt64);
   label.index_put_({0, torch::indexing::Slice(0, 5)}, torch::tensor({2, 7, 8, 9, 3}));
   label.index_put_({1, torch::indexing::Slice(0, 4)}, torch::tensor({2, 10, 11, 3}));
-  const auto out = net->forward({{"image", torch::randn({2, 3, 32, 320})},
-                                 {"label_gtc", label},
-                                 {"length", torch::tensor({3, 2})}});
+  const auto out =
+      net->forward({{"image", torch::randn({2, 3, 32, 320})}, {"label_gtc", label}, {"length", torch::tensor({3, 2})}});
   EXPECT_EQ(out.at("ctc_logits").sizes().vec(), (std::vector<int64_t>{2, 40, kClasses}));
   // <s> plus the longest label's 3 characters.
   EXPECT_EQ(out.at("nrtr_logits").sizes().vec(), (std::vector<int64_t>{2, 4, kClasses + 4}));
@@ -102,8 +101,8 @@ TEST(TextRecognizer, CtcLossDoesNotReachTheBackbone) {
   net->train();
   auto label = torch::zeros({1, 25}, torch::kInt64);
   label.index_put_({0, torch::indexing::Slice(0, 3)}, torch::tensor({2, 7, 3}));
-  const auto out = net->forward({{"image", torch::randn({1, 3, 48, 320})}, {"label_gtc", label},
-                                 {"length", torch::tensor({1})}});
+  const auto out =
+      net->forward({{"image", torch::randn({1, 3, 48, 320})}, {"label_gtc", label}, {"length", torch::tensor({1})}});
   out.at("ctc_logits").sum().backward();
   for (const auto& p : net->named_parameters()) {
     const bool backbone = p.key().rfind("backbone.", 0) == 0;
@@ -133,8 +132,10 @@ TEST(TextRecognizer, FusedDeploymentFormMatchesTheTrainedForm) {
   {
     torch::NoGradGuard no_grad;
     for (auto& b : net->named_buffers())
-      if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
-      else if (b.key().find("running_mean") != std::string::npos) b.value().uniform_(-0.2, 0.2);
+      if (b.key().find("running_var") != std::string::npos)
+        b.value().uniform_(0.5, 2.0);
+      else if (b.key().find("running_mean") != std::string::npos)
+        b.value().uniform_(-0.2, 0.2);
     for (auto& p : net->named_parameters())
       if (p.key().find("lab.") != std::string::npos || p.key().find(".bn.") != std::string::npos ||
           p.key().find("identity.") != std::string::npos)

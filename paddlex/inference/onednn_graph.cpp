@@ -88,6 +88,7 @@ std::vector<EltwiseOp> eltwise_ops(const onnx::NodeProto& n) {
   if (op == "Relu") return {{dnnl::algorithm::eltwise_relu, 0.f, 0.f}};
   if (op == "HardSwish") return {{dnnl::algorithm::eltwise_hardswish, 0.f, 0.f}};  // x * relu6(x + 3) / 6
   if (op == "Sqrt") return {{dnnl::algorithm::eltwise_sqrt, 0.f, 0.f}};
+  if (op == "Sigmoid") return {{dnnl::algorithm::eltwise_logistic, 0.f, 0.f}};
   if (op == "HardSigmoid")
     return {{dnnl::algorithm::eltwise_linear, attr_float(n, "alpha", 0.2f), attr_float(n, "beta", 0.5f)},
             {dnnl::algorithm::eltwise_clip, 0.f, 1.f}};
@@ -279,7 +280,8 @@ class OneDnnGraph::Planner {
   static const std::map<std::string, Handler>& handlers() {
     static const std::map<std::string, Handler> table = {
         {"Conv", &Planner::conv},       {"Gemm", &Planner::gemm},           {"MatMul", &Planner::matmul},
-        {"MaxPool", &Planner::pool},    {"GlobalAveragePool", &Planner::pool}, {"Add", &Planner::binary},
+        {"MaxPool", &Planner::pool},    {"GlobalAveragePool", &Planner::pool}, {"AveragePool", &Planner::pool},
+        {"Add", &Planner::binary},      {"Concat", &Planner::concat},
         {"Mul", &Planner::binary},      {"Div", &Planner::binary},          {"Flatten", &Planner::flatten},
         {"Reshape", &Planner::reshape}, {"Transpose", &Planner::transpose}, {"Slice", &Planner::slice},
         {"Softmax", &Planner::softmax}};
@@ -387,8 +389,10 @@ class OneDnnGraph::Planner {
     const Dims in = src.get_desc().dims();
     if (in.size() != 4) throw std::runtime_error("only 2-D pooling is implemented");
     const bool global = n.op_type() == "GlobalAveragePool";
+    const bool average = global || n.op_type() == "AveragePool";
     if (!global && (attr_int(n, "ceil_mode", 0) != 0 || attr_ints(n, "dilations", {1, 1}) != std::vector<int64_t>{1, 1}))
       throw std::runtime_error("ceil_mode and dilations are not implemented");
+    if (attr_int(n, "count_include_pad", 0) != 0) throw std::runtime_error("count_include_pad is not implemented");
     const auto kernel = global ? std::vector<int64_t>{in[2], in[3]} : attr_ints(n, "kernel_shape", {});
     const auto strides = global ? std::vector<int64_t>{1, 1} : attr_ints(n, "strides", {1, 1});
     const auto pads = global ? std::vector<int64_t>{0, 0, 0, 0} : attr_ints(n, "pads", {0, 0, 0, 0});
@@ -397,7 +401,7 @@ class OneDnnGraph::Planner {
     for (int a = 0; a < 2; ++a) out[2 + a] = (in[2 + a] + pads[a] + pads[2 + a] - kernel[a]) / strides[a] + 1;
     const dnnl::pooling_forward::desc desc(
         dnnl::prop_kind::forward_inference,
-        global ? dnnl::algorithm::pooling_avg_exclude_padding : dnnl::algorithm::pooling_max, src.get_desc(),
+        average ? dnnl::algorithm::pooling_avg_exclude_padding : dnnl::algorithm::pooling_max, src.get_desc(),
         memory::desc(out, kF32, memory::format_tag::any), {strides[0], strides[1]}, {kernel[0], kernel[1]},
         {pads[0], pads[1]}, {pads[2], pads[3]});
     const dnnl::pooling_forward::primitive_desc pd(desc, m_.engine);
@@ -432,6 +436,24 @@ class OneDnnGraph::Planner {
     const memory dst(pd.dst_desc(), m_.engine);
     add(dnnl::binary(pd), {{DNNL_ARG_SRC_0, a}, {DNNL_ARG_SRC_1, b}, {DNNL_ARG_DST, dst}});
     values_[output] = dst;
+  }
+
+  void concat(const onnx::NodeProto& n) {
+    std::vector<memory> parts;
+    std::vector<memory::desc> descs;
+    for (const auto& input : n.input()) {
+      parts.push_back(plain(value(input)));
+      descs.push_back(parts.back().get_desc());
+    }
+    const auto rank = static_cast<int64_t>(descs.front().dims().size());
+    int64_t axis = attr_int(n, "axis", 1);
+    if (axis < 0) axis += rank;
+    const dnnl::concat::primitive_desc pd(static_cast<int>(axis), descs, m_.engine);
+    const memory dst(pd.dst_desc(), m_.engine);
+    std::unordered_map<int, memory> args = {{DNNL_ARG_DST, dst}};
+    for (size_t i = 0; i < parts.size(); ++i) args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i)] = parts[i];
+    add(dnnl::concat(pd), std::move(args));
+    values_[n.output(0)] = dst;
   }
 
   void eltwise(const onnx::NodeProto& n) {

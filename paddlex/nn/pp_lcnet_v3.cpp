@@ -46,7 +46,9 @@ constexpr int64_t kStemChannels = 16;
 // The det adapters' widths are int(c * scale) of these (PaddleOCR's mv_c).
 const std::vector<int64_t> kDetAdapterBase = {16, 24, 56, 480};
 
-torch::Tensor hardswish_affine(const torch::Tensor& x, const LearnableAffine& lab) { return lab->forward(torch::hardswish(x)); }
+torch::Tensor hardswish_affine(const torch::Tensor& x, const LearnableAffine& lab) {
+  return lab->forward(torch::hardswish(x));
+}
 
 // `lab`'s y = s * x + b on `channels` channels, as a depthwise 1x1 convolution (no constant broadcast over the
 // batch, which OpenCV 4.6 cannot run at a dynamic batch).
@@ -65,7 +67,8 @@ ConvNormImpl::ConvNormImpl(int64_t in, int64_t out, Pair2 kernel, Pair2 stride, 
                                                        .padding({padding[0], padding[1]})
                                                        .groups(groups)
                                                        .bias(false)));
-  norm = register_module(norm_name_, torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(out).eps(1e-5).momentum(0.1)));
+  norm =
+      register_module(norm_name_, torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(out).eps(1e-5).momentum(0.1)));
 }
 
 torch::Tensor ConvNormImpl::forward(const torch::Tensor& x) { return norm ? norm(conv(x)) : conv(x); }
@@ -273,8 +276,8 @@ std::string PPLCNetV3Impl::to_onnx(OnnxGraph& g, const std::string& x) const {
   if (layout_ != Layout::kRec) throw OnnxUnsupported("the det PPLCNetV3 is emitted by its detector");
   auto y = g.emit(*conv1, "conv1", x);
   for (size_t i = 0; i < stages_.size(); ++i) y = g.emit(*stages_[i], "blocks" + std::to_string(i + 2), y);
-  return g.node("AveragePool", {y}, {{"kernel_shape", std::vector<int64_t>{3, 2}},
-                                     {"strides", std::vector<int64_t>{3, 2}}});
+  return g.node("AveragePool", {y},
+                {{"kernel_shape", std::vector<int64_t>{3, 2}}, {"strides", std::vector<int64_t>{3, 2}}});
 }
 
 bool PPLCNetV3Impl::is_no_decay_parameter(const std::string& name) {

@@ -59,7 +59,8 @@ TrainOptimizer make_optimizer(const Config& cfg, const Network& model) {
   const double lr = cfg.get_float("Train.learning_rate");
   const double wd = cfg.get_float("Train.optimizer.weight_decay");
   const std::string type = cfg.get_string("Train.optimizer.type");
-  const std::tuple<double, double> betas = {cfg.get_float("Train.optimizer.beta1"), cfg.get_float("Train.optimizer.beta2")};
+  const std::tuple<double, double> betas = {cfg.get_float("Train.optimizer.beta1"),
+                                            cfg.get_float("Train.optimizer.beta2")};
   if (type == "AdamW") {
     torch::optim::AdamWOptions o(lr);
     o.betas(betas).eps(cfg.get_float("Train.optimizer.epsilon")).weight_decay(wd);

@@ -10,16 +10,14 @@
 #include "paddlex/core/logging.h"
 #include "paddlex/core/plot.h"
 #include "paddlex/core/text.h"
+#include "paddlex/datasets/dataset_check.h"
 #include "paddlex/datasets/image_io.h"
 #include "paddlex/datasets/image_list_source.h"
-#include "paddlex/datasets/list_splitter.h"
 
 namespace fs = std::filesystem;
 
 namespace paddlex::cls {
 namespace {
-
-constexpr size_t kDemoImagesPerSplit = 10;  // as PaddleX
 
 KeyGroup build_class_keys() {
   using T = ValueType;
@@ -112,15 +110,7 @@ void ImageClassTask::convert_dataset(const Config& cfg, const std::string&) cons
 nlohmann::json ImageClassTask::check_dataset(const Config& cfg) const {
   const std::string root = dataset_root(cfg);
   if (cfg.get_bool("CheckDataset.convert.enable")) convert_dataset(cfg, root);
-  if (cfg.get_bool("CheckDataset.split.enable"))
-    Log::info(split_train_val(root, cfg.get_int("CheckDataset.split.train_percent"),
-                              static_cast<uint64_t>(cfg.get_int("Global.seed"))));
-
-  const std::string output = cfg.get_string("Global.output");
-  const fs::path check_dir = fs::path(output) / "check_dataset";
-  const fs::path demo_dir = check_dir / "demo_img";
-  fs::create_directories(demo_dir);
-
+  DatasetCheck check(cfg, root);
   Problems problems;
   const std::string label_file = (fs::path(root) / "label.txt").string();
   ClassLabels classes;
@@ -132,37 +122,20 @@ nlohmann::json ImageClassTask::check_dataset(const Config& cfg) const {
     const auto images =
         read_list(root, split + ".txt", classes.labels.empty() ? -1 : classes.num_classes, true, problems, attributes);
     std::vector<int64_t> per_class(classes.labels.size(), 0);
-    nlohmann::json demo_paths = nlohmann::json::array();
     for (const auto& image : images) {
       for (int64_t id : image.labels)
         if (id < static_cast<int64_t>(per_class.size())) ++per_class[static_cast<size_t>(id)];
-      if (demo_paths.size() < kDemoImagesPerSplit) {
-        const fs::path dst = demo_dir / (split + "_" + fs::path(image.rel_path).filename().string());
-        save_captioned_image(read_image_rgb(image.abs_path), caption_for(image, classes), dst.string());
-        demo_paths.push_back(fs::relative(dst, output).string());
-      }
+      if (check.wants_demo(split))
+        check.add_demo(split, image.rel_path, read_image_rgb(image.abs_path), caption_for(image, classes));
     }
     for (size_t c = 0; c < per_class.size(); ++c)
       if (per_class[c] == 0 && split == "train")
         Log::warn("train.txt has no sample of class " + std::to_string(c) + " (" + classes.labels[c] + ")");
     attributes[split + "_samples"] = images.size();
-    attributes[split + "_sample_paths"] = demo_paths;
     counts.push_back(per_class);
   }
-  const fs::path histogram = check_dir / "histogram.png";
-  if (!classes.labels.empty()) draw_class_histogram({"train", "val"}, counts, histogram.string());
-
-  nlohmann::json result = {{"check_pass", problems.empty()},
-                           {"attributes", attributes},
-                           {"analysis", {{"histogram", fs::relative(histogram, output).string()}}},
-                           {"dataset_path", root},
-                           {"show_type", "image"},
-                           {"dataset_type", dataset_type()}};
-  if (!problems.empty()) {
-    result["problems"] = problems.messages;
-    result["problem_count"] = problems.count;
-  }
-  return result;
+  if (!classes.labels.empty()) draw_class_histogram({"train", "val"}, counts, check.histogram_path());
+  return check.result(attributes, dataset_type(), problems);
 }
 
 TaskData ImageClassTask::load_data(const Config& cfg, const ModelInfo* trained) const {

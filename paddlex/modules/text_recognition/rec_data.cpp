@@ -1,10 +1,9 @@
 #include "paddlex/modules/text_recognition/rec_data.h"
 
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-
 #include <cmath>
 #include <cstring>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "paddlex/core/errors.h"
 #include "paddlex/core/random.h"
@@ -118,13 +117,14 @@ Sample TextRecSource::get(size_t index, uint64_t seed) const {
   std::vector<size_t> others;
   for (int k = 0; k < kConcatCandidates; ++k) others.push_back(static_cast<size_t>(rng.below(lines_.size())));
   if (rng.uniform() < options_.con_aug_prob) {
-    const double max_ratio = static_cast<double>(options_.image_shape[2]) / static_cast<double>(options_.image_shape[1]);
+    const double max_ratio =
+        static_cast<double>(options_.image_shape[2]) / static_cast<double>(options_.image_shape[1]);
     for (size_t other : others) {
       const TextLine& ext = lines_[other];
       if (static_cast<int64_t>(text.size() + ext.text.size()) > options_.max_text_length) break;
       cv::Mat ext_image = read_image_bgr(ext.image_path);
-      const double ratio = static_cast<double>(image.cols) / image.rows +
-                           static_cast<double>(ext_image.cols) / ext_image.rows;
+      const double ratio =
+          static_cast<double>(image.cols) / image.rows + static_cast<double>(ext_image.cols) / ext_image.rows;
       if (ratio > max_ratio) break;
       // NRTR's label limit, which PaddleOCR enforces only after concatenating (dropping the whole sample).
       if (static_cast<int64_t>(ids.size() + ext.ids.size()) >= options_.max_text_length - 1) break;

@@ -11,9 +11,9 @@
 #include "paddlex/core/plot.h"
 #include "paddlex/core/text.h"
 #include "paddlex/core/utf8.h"
+#include "paddlex/datasets/dataset_check.h"
 #include "paddlex/datasets/image_io.h"
 #include "paddlex/datasets/image_lists.h"
-#include "paddlex/datasets/list_splitter.h"
 #include "paddlex/modules/text_recognition/ctc.h"
 #include "paddlex/modules/text_recognition/models/rec_heads.h"
 #include "paddlex/modules/text_recognition/models/text_recognizer.h"
@@ -25,7 +25,6 @@ namespace fs = std::filesystem;
 namespace paddlex::ocr {
 namespace {
 
-constexpr size_t kDemoImagesPerSplit = 10;  // as PaddleX
 constexpr const char* kDictFile = "dict.txt";
 constexpr const char* kLabelDictFile = "label_dict.txt";  // PaddleX's copy of the dict in the output directory
 // NRTRLoss's label smoothing.
@@ -33,24 +32,26 @@ constexpr double kNrtrSmoothing = 0.1;
 
 KeyGroup build_keys() {
   using T = ValueType;
-  return {"Text recognition", {
-      range(key("Train.max_text_length", T::Int, "25",
-                "Longest label trained on (PaddleOCR's max_text_length); longer lines are left out"),
-            3, 1000),
-      range(key("Train.rec_image_shape", T::IntList, "[3, 48, 320]",
-                "Model input [channels, height, width]: height 48, lines wider than width are squeezed in train "
-                "and evaluate (predict pads to any width)"),
-            1, 4096),
-      range(key("Train.multi_scale_heights", T::IntList, "[32, 48, 64]",
-                "Train: input heights, one drawn per batch (PaddleOCR's MultiScaleSampler); [] = only 48"),
-            16, 256),
-      key("Train.rec_aug", T::Bool, "True",
-          "Train: PaddleOCR's RecAug (TIA warps, crop, blur, colour, jitter, noise, inversion)"),
-      range(key("Train.rec_con_aug_prob", T::Float, "0.5",
-                "Train: probability of RecConAug, which appends up to 2 other lines to a line"),
-            0, 1),
-      key("Train.use_space_char", T::Bool, "True", "Append the space character to dict.txt (PaddleX always does)"),
-  }};
+  return {
+      "Text recognition",
+      {
+          range(key("Train.max_text_length", T::Int, "25",
+                    "Longest label trained on (PaddleOCR's max_text_length); longer lines are left out"),
+                3, 1000),
+          range(key("Train.rec_image_shape", T::IntList, "[3, 48, 320]",
+                    "Model input [channels, height, width]: height 48, lines wider than width are squeezed in train "
+                    "and evaluate (predict pads to any width)"),
+                1, 4096),
+          range(key("Train.multi_scale_heights", T::IntList, "[32, 48, 64]",
+                    "Train: input heights, one drawn per batch (PaddleOCR's MultiScaleSampler); [] = only 48"),
+                16, 256),
+          key("Train.rec_aug", T::Bool, "True",
+              "Train: PaddleOCR's RecAug (TIA warps, crop, blur, colour, jitter, noise, inversion)"),
+          range(key("Train.rec_con_aug_prob", T::Float, "0.5",
+                    "Train: probability of RecConAug, which appends up to 2 other lines to a line"),
+                0, 1),
+          key("Train.use_space_char", T::Bool, "True", "Append the space character to dict.txt (PaddleX always does)"),
+      }};
 }
 
 const KeyGroup& rec_keys() {
@@ -67,7 +68,8 @@ std::string joined(const std::vector<std::string>& lines) {
 // dict.txt's lines (the characters without the appended space); throws RunError listing the bad lines.
 std::vector<std::string> read_dict_lines(const std::string& path) {
   if (!fs::is_regular_file(path))
-    throw RunError(path + ": the character dict is missing (one character per line; PaddleX's text_recognition "
+    throw RunError(path +
+                   ": the character dict is missing (one character per line; PaddleX's text_recognition "
                    "datasets keep it as dict.txt beside train.txt)");
   Problems problems;
   const auto dict = CharacterDict::read(path, false, problems);
@@ -108,7 +110,8 @@ std::array<int64_t, 3> resize_shape(const YAML::Node& ops, const std::string& so
       if (entry.IsMap() && entry["RecResizeImg"]) {
         try {
           const auto shape = entry["RecResizeImg"]["image_shape"].as<std::vector<int64_t>>();
-          if (shape.size() == 3 && shape[0] == 3 && shape[1] == 48 && shape[2] >= 8) return {shape[0], shape[1], shape[2]};
+          if (shape.size() == 3 && shape[0] == 3 && shape[1] == 48 && shape[2] >= 8)
+            return {shape[0], shape[1], shape[2]};
         } catch (const YAML::Exception&) {
         }
         throw RunError(source + ": RecResizeImg.image_shape must be [3, 48, width]");
@@ -122,13 +125,15 @@ std::vector<TextLine> encoded_lines(const std::vector<TextRecSample>& samples, c
   std::vector<TextLine> lines;
   size_t longest = 0;
   for (const auto& s : samples) {
-    if (auto ids = encode_label(s.text, dict, max_text_length)) lines.push_back({s.abs_path, s.text, std::move(*ids)});
-    else longest = std::max(longest, s.text.size());
+    if (auto ids = encode_label(s.text, dict, max_text_length))
+      lines.push_back({s.abs_path, s.text, std::move(*ids)});
+    else
+      longest = std::max(longest, s.text.size());
   }
   if (const size_t dropped = samples.size() - lines.size(); dropped > 0) {
     std::string why = count(static_cast<int64_t>(dropped), "line") + " of " + list_path +
-                      " left out (as PaddleOCR does): labels must hold 1 to " +
-                      std::to_string(max_text_length - 2) + " characters of the dict";
+                      " left out (as PaddleOCR does): labels must hold 1 to " + std::to_string(max_text_length - 2) +
+                      " characters of the dict";
     if (longest > 0) why += "; the longest is " + std::to_string(longest) + ": raise Train.max_text_length to keep it";
     if (lines.empty()) throw RunError("no usable line: " + why);
     Log::warn(why);
@@ -216,7 +221,8 @@ class RecPredictor : public Predictor {
       rows.push_back({{"rec_text", utf8_encode(d.text)}, {"rec_score", d.score}});
     return rows;
   }
-  void visualize(const std::string& input, const nlohmann::json& result, const std::string& output_stem) const override {
+  void visualize(const std::string& input, const nlohmann::json& result,
+                 const std::string& output_stem) const override {
     std::ostringstream line;
     line << result["rec_text"].get<std::string>() << "  (" << std::fixed << std::setprecision(3)
          << result["rec_score"].get<double>() << ")";
@@ -256,7 +262,8 @@ RecModelAttributes RecModelAttributes::from_attributes(const YAML::Node& attribu
     if (shape.size() != 3) throw YAML::Exception(YAML::Mark::null_mark(), "image_shape");
     std::copy(shape.begin(), shape.end(), a.image_shape.begin());
   } catch (const YAML::Exception&) {
-    throw RunError(source + ": _Attributes needs character_dict (a list of characters), use_space_char (a bool), "
+    throw RunError(source +
+                   ": _Attributes needs character_dict (a list of characters), use_space_char (a bool), "
                    "max_text_length (an integer) and image_shape ([3, 48, width])");
   }
   try {
@@ -291,21 +298,17 @@ std::string TextRecTask::describe(const ModelInfo& model) const {
 nlohmann::json TextRecTask::check_dataset(const Config& cfg) const {
   const std::string root = dataset_root(cfg);
   if (cfg.get_bool("CheckDataset.convert.enable"))
-    throw RunError(cfg.origin("CheckDataset.convert.enable") + ": CheckDataset.convert.enable: text_recognition has "
+    throw RunError(cfg.origin("CheckDataset.convert.enable") +
+                   ": CheckDataset.convert.enable: text_recognition has "
                    "no source formats to convert from; set it to False and provide dict.txt, train.txt and val.txt");
-  if (cfg.get_bool("CheckDataset.split.enable"))
-    Log::info(split_train_val(root, cfg.get_int("CheckDataset.split.train_percent"),
-                              static_cast<uint64_t>(cfg.get_int("Global.seed"))));
-  const std::string output = cfg.get_string("Global.output");
-  const fs::path check_dir = fs::path(output) / "check_dataset";
-  const fs::path demo_dir = check_dir / "demo_img";
-  fs::create_directories(demo_dir);
-
+  DatasetCheck check(cfg, root);
   Problems problems;
   const std::string dict_path = (fs::path(root) / kDictFile).string();
   std::optional<CharacterDict> dict;
-  if (fs::is_regular_file(dict_path)) dict = CharacterDict::read(dict_path, cfg.get_bool("Train.use_space_char"), problems);
-  else problems.add(dict_path + ": file not found (the character dict, one character per line)");
+  if (fs::is_regular_file(dict_path))
+    dict = CharacterDict::read(dict_path, cfg.get_bool("Train.use_space_char"), problems);
+  else
+    problems.add(dict_path + ": file not found (the character dict, one character per line)");
   const int64_t max_length = cfg.get_int("Train.max_text_length");
   nlohmann::json attributes = {{"dict_file", dict_path}, {"num_characters", dict ? dict->num_classes() - 1 : 0}};
   std::vector<std::vector<int64_t>> lengths;  // per split, lines per text length
@@ -313,7 +316,6 @@ nlohmann::json TextRecTask::check_dataset(const Config& cfg) const {
     const std::string list = (fs::path(root) / (split + ".txt")).string();
     const auto samples = read_text_rec_list(root, split + ".txt", true, problems);
     std::vector<int64_t> per_length;
-    nlohmann::json demo_paths = nlohmann::json::array();
     int64_t too_long = 0;
     for (const auto& s : samples) {
       if (dict) {
@@ -327,35 +329,20 @@ nlohmann::json TextRecTask::check_dataset(const Config& cfg) const {
       if (per_length.size() <= s.text.size()) per_length.resize(s.text.size() + 1, 0);
       ++per_length[s.text.size()];
       too_long += static_cast<int64_t>(s.text.size()) > max_length - 2;
-      if (demo_paths.size() < kDemoImagesPerSplit) {
-        const fs::path dst = demo_dir / (split + "_" + fs::path(s.rel_path).filename().string());
-        save_captioned_image(read_image_rgb(s.abs_path), {utf8_encode(s.text)}, dst.string());
-        demo_paths.push_back(fs::relative(dst, output).string());
-      }
+      if (check.wants_demo(split))
+        check.add_demo(split, s.rel_path, read_image_rgb(s.abs_path), {utf8_encode(s.text)});
     }
     if (too_long > 0)
       Log::warn(split + ".txt: " + count(too_long, "line") + " longer than " + std::to_string(max_length - 2) +
                 " characters would be left out of training (Train.max_text_length=" + std::to_string(max_length) + ")");
     attributes[split + "_samples"] = samples.size();
-    attributes[split + "_sample_paths"] = demo_paths;
     attributes[split + "_too_long_samples"] = too_long;
     lengths.push_back(per_length);
   }
   const size_t bins = std::max(lengths[0].size(), lengths[1].size());
   for (auto& l : lengths) l.resize(bins, 0);
-  const fs::path histogram = check_dir / "histogram.png";
-  if (bins > 0) draw_class_histogram({"train", "val"}, lengths, histogram.string());
-  nlohmann::json result = {{"check_pass", problems.empty()},
-                           {"attributes", attributes},
-                           {"analysis", {{"histogram", fs::relative(histogram, output).string()}}},
-                           {"dataset_path", root},
-                           {"show_type", "image"},
-                           {"dataset_type", "MSTextRecDataset"}};
-  if (!problems.empty()) {
-    result["problems"] = problems.messages;
-    result["problem_count"] = problems.count;
-  }
-  return result;
+  if (bins > 0) draw_class_histogram({"train", "val"}, lengths, check.histogram_path());
+  return check.result(attributes, "MSTextRecDataset", problems);
 }
 
 TaskData TextRecTask::load_data(const Config& cfg, const ModelInfo* trained) const {
@@ -385,8 +372,8 @@ TaskData TextRecTask::load_data(const Config& cfg, const ModelInfo* trained) con
     data.model.attributes = attributes.to_attributes();
     data.model.transforms = eval_transforms(attributes);
   }
-  data.val = std::make_shared<TextRecSource>(
-      encoded_lines(val, *dict, attributes.max_text_length, root + "/val.txt"), dict, options, false);
+  data.val = std::make_shared<TextRecSource>(encoded_lines(val, *dict, attributes.max_text_length, root + "/val.txt"),
+                                             dict, options, false);
   if (!trained) {
     options.heights = cfg.get_int_list("Train.multi_scale_heights");
     options.rec_aug = cfg.get_bool("Train.rec_aug");
@@ -408,7 +395,8 @@ ModelInfo TextRecTask::model_for_paddle_weights(const Config& cfg, const std::st
   if (dict_file.empty() && have_dataset && fs::is_regular_file(fs::path(dataset_root(cfg)) / kDictFile))
     dict_file = (fs::path(dataset_root(cfg)) / kDictFile).string();
   if (dict_file.empty())
-    throw RunError("'" + weights + "' holds PaddlePaddle weights without the character dict this engine keeps in "
+    throw RunError("'" + weights +
+                   "' holds PaddlePaddle weights without the character dict this engine keeps in "
                    "model.yml, and none was found: no label_dict.txt next to them or in the PaddleX output directory "
                    "above, and " +
                    (have_dataset ? "no dict.txt in Global.dataset_dir" : std::string("Global.dataset_dir is not set")) +
@@ -439,8 +427,7 @@ Criterion TextRecTask::make_criterion(const Config&, const ModelInfo&) const {
     // over a sample's steps and averaged over the batch. zero_infinity only guards labels longer than T.
     const auto log_probs = torch::log_softmax(ctc_logits, 2).transpose(0, 1);
     const auto ctc = torch::ctc_loss(log_probs, batch.at("label_ctc").to(device),
-                                     torch::full({n}, steps, torch::kInt64), length.cpu(), 0,
-                                     at::Reduction::None, true)
+                                     torch::full({n}, steps, torch::kInt64), length.cpu(), 0, at::Reduction::None, true)
                          .mean();
     // NRTRLoss: label-smoothed cross-entropy over the decoder's targets (after <s>, through </s>), padding left
     // out, averaged over every target position of the batch.

@@ -62,7 +62,8 @@ torch::Tensor dropout(const torch::Tensor& x, bool training) {
 
 class SvtrBlockImpl : public torch::nn::Module {
  public:
-  explicit SvtrBlockImpl(int64_t dim) : heads_(kSvtrHeads), scale_(std::pow(static_cast<double>(dim / kSvtrHeads), -0.5)) {
+  explicit SvtrBlockImpl(int64_t dim)
+      : heads_(kSvtrHeads), scale_(std::pow(static_cast<double>(dim / kSvtrHeads), -0.5)) {
     norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)));
     auto mixer = register_module("mixer", std::make_shared<torch::nn::Module>());
     qkv = mixer->register_module("qkv", svtr_linear(dim, 3 * dim));
@@ -100,19 +101,19 @@ class SvtrBlockImpl : public torch::nn::Module {
         packed = g.conv1x1(g.layer_norm_channels(*norm1, x), qkv->weight * row_scale,
                            qkv->bias * row_scale.squeeze(1));  // [N, 3*dim, 1, T]
       }
-      // [N, 3, heads, d, T] -> [3, N, heads, T, d]
-      auto split = g.node("Reshape", {packed, g.int64s({0, 3, heads_, d, -1}, "qkv_shape")});
-      split = g.node("Transpose", {split}, {{"perm", std::vector<int64_t>{1, 0, 2, 4, 3}}});
+      // Reshape, Slice and Transpose only (OpenCV 4.6 reads no opset-13 Squeeze): [N, 3, heads, d, T], then each of
+      // q, k, v as [N, heads, d, T]; k in that layout is already the transposed key.
+      const auto split = g.node("Reshape", {packed, g.int64s({0, 3, heads_, d, -1}, "qkv_shape")});
       auto take = [&](int64_t i) {
-        return g.node("Squeeze", {g.node("Slice", {split, g.int64s({i}, "start"), g.int64s({i + 1}, "end"),
-                                                   g.int64s({0}, "axis")}),
-                                  g.int64s({0}, "squeeze_axis")});
+        const auto part =
+            g.node("Slice", {split, g.int64s({i}, "start"), g.int64s({i + 1}, "end"), g.int64s({1}, "axis")});
+        return g.node("Reshape", {part, g.int64s({0, heads_, d, -1}, "head_shape")});
       };
-      const auto q = take(0);
-      const auto kt = g.node("Transpose", {take(1)}, {{"perm", std::vector<int64_t>{0, 1, 3, 2}}});
-      const auto weights = g.node("Softmax", {g.node("MatMul", {q, kt})}, {{"axis", int64_t{-1}}});
-      auto out = g.node("MatMul", {weights, take(2)});  // [N, heads, T, d]
-      out = g.node("Transpose", {out}, {{"perm", std::vector<int64_t>{0, 1, 3, 2}}});
+      const std::vector<int64_t> swap_last = {0, 1, 3, 2};
+      const auto q = g.node("Transpose", {take(0)}, {{"perm", swap_last}});
+      const auto weights = g.node("Softmax", {g.node("MatMul", {q, take(1)})}, {{"axis", int64_t{-1}}});
+      auto out = g.node("MatMul", {weights, g.node("Transpose", {take(2)}, {{"perm", swap_last}})});  // [N, h, T, d]
+      out = g.node("Transpose", {out}, {{"perm", swap_last}});
       out = g.node("Reshape", {out, g.int64s({0, dim, 1, -1}, "merged_shape")});
       auto p = g.scope("proj");
       attended = g.conv1x1(out, proj->weight, proj->bias);
@@ -146,14 +147,19 @@ std::string silu_onnx(nn::OnnxGraph& g, const std::string& x) { return g.node("M
 
 SvtrEncoderImpl::SvtrEncoderImpl(int64_t in_channels, int64_t dims, int64_t depth, int64_t hidden_dims) {
   const int64_t narrow = in_channels / 8;
-  conv1 = register_module("conv1", nn::ConvNorm(in_channels, narrow, nn::Pair2{1, 3}, nn::Pair2{1, 1}, nn::Pair2{0, 1}, 1, "norm"));
-  conv2 = register_module("conv2", nn::ConvNorm(narrow, hidden_dims, nn::Pair2{1, 1}, nn::Pair2{1, 1}, nn::Pair2{0, 0}, 1, "norm"));
+  conv1 = register_module(
+      "conv1", nn::ConvNorm(in_channels, narrow, nn::Pair2{1, 3}, nn::Pair2{1, 1}, nn::Pair2{0, 1}, 1, "norm"));
+  conv2 = register_module(
+      "conv2", nn::ConvNorm(narrow, hidden_dims, nn::Pair2{1, 1}, nn::Pair2{1, 1}, nn::Pair2{0, 0}, 1, "norm"));
   svtr_block = register_module("svtr_block", torch::nn::ModuleList());
   for (int64_t i = 0; i < depth; ++i) svtr_block->push_back(SvtrBlock(hidden_dims));
   norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({hidden_dims}).eps(1e-6)));
-  conv3 = register_module("conv3", nn::ConvNorm(hidden_dims, in_channels, nn::Pair2{1, 1}, nn::Pair2{1, 1}, nn::Pair2{0, 0}, 1, "norm"));
-  conv4 = register_module("conv4", nn::ConvNorm(2 * in_channels, narrow, nn::Pair2{1, 3}, nn::Pair2{1, 1}, nn::Pair2{0, 1}, 1, "norm"));
-  conv1x1 = register_module("conv1x1", nn::ConvNorm(narrow, dims, nn::Pair2{1, 1}, nn::Pair2{1, 1}, nn::Pair2{0, 0}, 1, "norm"));
+  conv3 = register_module(
+      "conv3", nn::ConvNorm(hidden_dims, in_channels, nn::Pair2{1, 1}, nn::Pair2{1, 1}, nn::Pair2{0, 0}, 1, "norm"));
+  conv4 = register_module(
+      "conv4", nn::ConvNorm(2 * in_channels, narrow, nn::Pair2{1, 3}, nn::Pair2{1, 1}, nn::Pair2{0, 1}, 1, "norm"));
+  conv1x1 = register_module("conv1x1",
+                            nn::ConvNorm(narrow, dims, nn::Pair2{1, 1}, nn::Pair2{1, 1}, nn::Pair2{0, 0}, 1, "norm"));
   // Paddle's KaimingUniform (fan_in) for the neck convs; BN and LayerNorm 1/0.
   torch::NoGradGuard no_grad;
   for (auto* conv : {&conv1, &conv2, &conv3, &conv4, &conv1x1})
@@ -217,12 +223,12 @@ struct NrtrDecoderImpl::Layer : torch::nn::Module {
     const bool training = is_training();
     // NRTR's attention dropout is 0; the residual dropout 0.1.
     auto parts = qkv(tgt).chunk(3, -1);
-    auto self = attend(split_heads(parts[0], heads), split_heads(parts[1], heads), split_heads(parts[2], heads),
-                       scale, causal_mask, 0.0, training);
+    auto self = attend(split_heads(parts[0], heads), split_heads(parts[1], heads), split_heads(parts[2], heads), scale,
+                       causal_mask, 0.0, training);
     tgt = norm1(tgt + dropout(self_out(merge_heads(self)), training));
     auto memory_kv = kv(memory).chunk(2, -1);
-    auto cross = attend(split_heads(q(tgt), heads), split_heads(memory_kv[0], heads),
-                        split_heads(memory_kv[1], heads), scale, {}, 0.0, training);
+    auto cross = attend(split_heads(q(tgt), heads), split_heads(memory_kv[0], heads), split_heads(memory_kv[1], heads),
+                        scale, {}, 0.0, training);
     tgt = norm2(tgt + dropout(cross_out(merge_heads(cross)), training));
     auto h = dropout(torch::relu(fc1(tgt)), training);
     return norm3(tgt + dropout(fc2(h), training));
@@ -318,7 +324,8 @@ std::string MultiHeadImpl::to_onnx(nn::OnnxGraph& g, const std::string& features
   }
   const auto probs = g.node("Softmax", {logits}, {{"axis", int64_t{1}}});
   // [N, C, 1, T] -> [N, T, C]
-  return g.node("Transpose", {g.node("Squeeze", {probs, g.int64s({2}, "row_axis")})},
+  const int64_t classes = ctc_fc_->weight.size(0);
+  return g.node("Transpose", {g.node("Reshape", {probs, g.int64s({0, classes, -1}, "sequence_shape")})},
                 {{"perm", std::vector<int64_t>{0, 2, 1}}});
 }
 
