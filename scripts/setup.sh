@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config libtorch-dev libgloo-dev libopenblas0-openmp libopencv-dev
-          libonnx-dev libprotobuf-dev libdnnl-dev libyaml-cpp-dev nlohmann-json3-dev libgtest-dev zlib1g-dev dataset-fashion-mnist)
+          libonnx-dev libprotobuf-dev libdnnl-dev libpolyclipping-dev libgeos-dev libyaml-cpp-dev nlohmann-json3-dev
+          libgtest-dev zlib1g-dev dataset-fashion-mnist)
 BUILD=1
 FIXTURES=0
 for arg in "$@"; do

@@ -1,6 +1,9 @@
 #include "paddlex/datasets/image_lists.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -169,39 +172,120 @@ std::vector<ClsSample> read_cls_list(const std::string& dataset_dir, const std::
   return samples;
 }
 
-std::vector<TextRecSample> read_text_rec_list(const std::string& dataset_dir, const std::string& list_name,
-                                              bool decode_images, Problems& problems) {
+namespace {
+
+// "<image path><TAB><field>" with exactly one tab (the text recognition and detection lists); false after reporting
+// the line when it is not.
+bool split_at_tab(const std::string& line, const std::string& path, int number, const std::string& field,
+                  Problems& problems, std::string& image, std::string& rest) {
+  const size_t tab = line.find('\t');
+  if (tab == std::string::npos || line.find('\t', tab + 1) != std::string::npos) {
+    problems.add(at_line(path, number, "expected '<image path><TAB><" + field + ">' with exactly one tab, got " +
+                                           (tab == std::string::npos ? "none" : "more")));
+    return false;
+  }
+  image = line.substr(0, tab);
+  rest = line.substr(tab + 1);
+  return true;
+}
+
+// A polygon of a TextDetDataset line: [[x, y], ...] with at least 3 finite points; "" when it is one.
+std::string read_polygon(const nlohmann::json& points, std::vector<std::array<float, 2>>& out) {
+  if (!points.is_array() || points.size() < 3) return "needs a list of at least 3 [x, y] points";
+  for (const auto& p : points) {
+    if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number())
+      return "has a point that is not [x, y] numbers: " + p.dump();
+    const float x = p[0].get<float>(), y = p[1].get<float>();
+    if (!std::isfinite(x) || !std::isfinite(y)) return "has a non-finite coordinate";
+    out.push_back({x, y});
+  }
+  return "";
+}
+
+}  // namespace
+
+namespace {
+
+// The lines of an "<image path><TAB><field>" list. `parse(sample, text, path, line)` reads the field into the
+// sample and returns false after reporting a problem; then the image is checked.
+template <typename Sample, typename Parse>
+std::vector<Sample> read_tab_list(const std::string& dataset_dir, const std::string& list_name,
+                                  const std::string& field, bool decode_images, Problems& problems, Parse parse) {
   const std::string path = (fs::path(dataset_dir) / list_name).string();
   std::ifstream in(path);
   if (!in) {
     problems.add(path + ": file not found");
     return {};
   }
-  std::vector<TextRecSample> samples;
+  std::vector<Sample> samples;
   for_each_content_line(in, [&](const std::string& line, int number) {
-    const size_t tab = line.find('\t');
-    if (tab == std::string::npos || line.find('\t', tab + 1) != std::string::npos) {
-      problems.add(at_line(path, number, std::string("expected '<image path><TAB><text>' with exactly one tab, got ") +
-                                             (tab == std::string::npos ? "none" : "more")));
-      return;
-    }
-    TextRecSample s;
-    s.rel_path = line.substr(0, tab);
+    Sample s;
+    std::string text;
+    if (!split_at_tab(line, path, number, field, problems, s.rel_path, text)) return;
     s.line = number;
-    try {
-      s.text = utf8_decode(line.substr(tab + 1));
-    } catch (const std::invalid_argument& e) {
-      problems.add(at_line(path, number, "text: " + std::string(e.what())));
-      return;
-    }
-    if (s.text.empty()) {
-      problems.add(at_line(path, number, "empty text"));
-      return;
-    }
+    if (!parse(s, text, path, number)) return;
     s.abs_path = checked_image(dataset_dir, s.rel_path, decode_images, path, number, problems);
     if (!s.abs_path.empty()) samples.push_back(std::move(s));
   });
   return samples;
+}
+
+}  // namespace
+
+std::vector<TextRecSample> read_text_rec_list(const std::string& dataset_dir, const std::string& list_name,
+                                              bool decode_images, Problems& problems) {
+  return read_tab_list<TextRecSample>(
+      dataset_dir, list_name, "text", decode_images, problems,
+      [&](TextRecSample& s, const std::string& text, const std::string& path, int number) {
+        try {
+          s.text = utf8_decode(text);
+        } catch (const std::invalid_argument& e) {
+          problems.add(at_line(path, number, "text: " + std::string(e.what())));
+          return false;
+        }
+        if (s.text.empty()) {
+          problems.add(at_line(path, number, "empty text"));
+          return false;
+        }
+        return true;
+      });
+}
+
+std::vector<TextDetSample> read_text_det_list(const std::string& dataset_dir, const std::string& list_name,
+                                              bool decode_images, Problems& problems) {
+  return read_tab_list<TextDetSample>(
+      dataset_dir, list_name, "annotation", decode_images, problems,
+      [&](TextDetSample& s, const std::string& text, const std::string& path, int number) {
+        nlohmann::json regions;
+        try {
+          regions = nlohmann::json::parse(text);
+        } catch (const nlohmann::json::parse_error& e) {
+          problems.add(at_line(path, number, "annotation is not valid JSON: " + std::string(e.what())));
+          return false;
+        }
+        if (!regions.is_array()) {
+          problems.add(at_line(path, number, "annotation must be a JSON list of {\"transcription\", \"points\"}"));
+          return false;
+        }
+        for (size_t i = 0; i < regions.size(); ++i) {
+          const auto& r = regions[i];
+          const std::string where = "region " + std::to_string(i + 1) + ": ";
+          if (!r.is_object() || !r.contains("points") || !r.contains("transcription") ||
+              !r["transcription"].is_string()) {
+            problems.add(at_line(path, number, where + "needs \"transcription\" (a string) and \"points\""));
+            return false;
+          }
+          TextRegion region;
+          if (const std::string why = read_polygon(r["points"], region.points); !why.empty()) {
+            problems.add(at_line(path, number, where + "\"points\" " + why));
+            return false;
+          }
+          region.transcription = r["transcription"].get<std::string>();
+          region.ignore = region.transcription == "###" || region.transcription == "*";
+          s.regions.push_back(std::move(region));
+        }
+        return true;
+      });
 }
 
 std::string format_name(MultiLabelFormat format) {

@@ -2,6 +2,7 @@
 // image path relative to the dataset dir. ClsDataset: "images/x.jpg <id>". MLClsDataset: "images/x.jpg<TAB>0,3,7"
 // (class ids) or "images/x.jpg<TAB>1,0,0,1" (PaddleX's multi-hot vector over all classes).
 #pragma once
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -52,6 +53,27 @@ struct TextRecSample {
 // the image relative, inside the dataset dir and present (decoded when asked). Bad lines are reported and left
 // out.
 std::vector<TextRecSample> read_text_rec_list(const std::string& dataset_dir, const std::string& list_name,
+                                              bool decode_images, Problems& problems);
+
+// A text region of a TextDetDataset line (PaddleOCR's detection layout).
+struct TextRegion {
+  std::vector<std::array<float, 2>> points;  // the polygon, in pixels, as written
+  std::string transcription;
+  bool ignore = false;  // "###" (or PaddleOCR's "*"): a region that is neither text to find nor background
+};
+
+// A line of a TextDetDataset list: "images/x.jpg<TAB>[{"transcription": "...", "points": [[x, y], ...]}, ...]".
+struct TextDetSample {
+  std::string rel_path;
+  std::string abs_path;
+  std::vector<TextRegion> regions;
+  int line = 0;
+};
+
+// Reads train.txt / val.txt of a TextDetDataset, checking every line: exactly one tab, a JSON list of regions each
+// with a string "transcription" and "points" of at least 3 numeric [x, y] pairs, the image inside the dataset dir
+// and present (decoded when asked). Bad lines are reported and left out; a line may list no region.
+std::vector<TextDetSample> read_text_det_list(const std::string& dataset_dir, const std::string& list_name,
                                               bool decode_images, Problems& problems);
 
 // True when `rel_path` is relative and does not climb out of its root ("..").

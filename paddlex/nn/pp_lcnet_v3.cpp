@@ -280,9 +280,16 @@ std::string PPLCNetV3Impl::to_onnx(OnnxGraph& g, const std::string& x) const {
                 {{"kernel_shape", std::vector<int64_t>{3, 2}}, {"strides", std::vector<int64_t>{3, 2}}});
 }
 
-bool PPLCNetV3Impl::is_no_decay_parameter(const std::string& name) {
+ParameterTraining PPLCNetV3Impl::parameter_training(const std::string& name) {
+  constexpr double kLabLearningRateScale = 0.1;
+  const auto ends_with = [&](const std::string& suffix) {
+    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  ParameterTraining t;
+  if (ends_with(".lab.scale") || ends_with(".lab.bias")) t.lr_scale = kLabLearningRateScale;
   // ConvBNLayer's BN (conv1.bn, conv_kxk.N.bn, conv_1x1.bn) has L2Decay(0); the identity BN keeps the global decay.
-  return name.find(".bn.") != std::string::npos || name.rfind("conv1.bn.", 0) == 0;
+  if (name.find(".bn.") != std::string::npos || name.rfind("conv1.bn.", 0) == 0) t.weight_decay = 0.0;
+  return t;
 }
 
 }  // namespace paddlex::nn

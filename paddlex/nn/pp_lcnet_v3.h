@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "paddlex/nn/network.h"
 #include "paddlex/nn/onnx_graph.h"
 
 namespace paddlex::nn {
@@ -63,11 +64,9 @@ class PPLCNetV3Impl : public torch::nn::Module, public OnnxExportable {
   // Rec only (one output); det graphs are composed by the detector from stage outputs.
   std::string to_onnx(OnnxGraph& g, const std::string& x) const override;
   std::vector<int64_t> out_channels() const { return out_channels_; }
-  // Paddle's ParamAttr(learning_rate=lab_lr): the LAB scalars train at this multiple of the base rate.
-  static constexpr double kLabLearningRateScale = 0.1;
-  // Whether `name` (relative to the backbone) is a parameter Paddle excludes from weight decay: the BN weight
-  // and bias inside its ConvBNLayer branches.
-  static bool is_no_decay_parameter(const std::string& name);
+  // How PaddleOCR trains the parameter `name` (relative to the backbone): the LAB scalars at a tenth of the
+  // learning rate (ParamAttr lab_lr 0.1), the BatchNorms of the ConvBNLayer branches without weight decay.
+  static ParameterTraining parameter_training(const std::string& name);
 
  private:
   Layout layout_;

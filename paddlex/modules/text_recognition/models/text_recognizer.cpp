@@ -41,12 +41,8 @@ class MobileRecognizer : public Network {
     g.add_output("probs", head_->to_onnx(g, features), {"batch", "steps", nn::OnnxDim()});
   }
   ParameterTraining parameter_training(const std::string& name) const override {
+    if (name.rfind("backbone.", 0) == 0) return nn::PPLCNetV3Impl::parameter_training(name.substr(9));
     ParameterTraining t;
-    const bool lab = name.size() > 10 && (name.compare(name.size() - 10, 10, ".lab.scale") == 0 ||
-                                          name.compare(name.size() - 9, 9, ".lab.bias") == 0);
-    if (lab) t.lr_scale = nn::PPLCNetV3Impl::kLabLearningRateScale;
-    if (name.rfind("backbone.", 0) == 0 && nn::PPLCNetV3Impl::is_no_decay_parameter(name.substr(9)))
-      t.weight_decay = 0.0;
     if (name.rfind("head.ctc_head.fc.", 0) == 0) t.weight_decay = MultiHeadImpl::kCtcFcWeightDecay;
     return t;
   }
