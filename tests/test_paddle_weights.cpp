@@ -38,13 +38,6 @@ std::string read_error(const std::string& path) {
   return "";
 }
 
-torch::Tensor tensor_named(const paddlex::TensorDict& dict, const std::string& name) {
-  for (const auto& [n, t] : dict)
-    if (n == name) return t;
-  ADD_FAILURE() << "no tensor '" << name << "'";
-  return {};
-}
-
 TEST(PdparamsReader, ReadsNumpyArraysInFileOrder) {
   for (const char* file : {"good.pdparams", "good_protocol2.pdparams"}) {
     const auto dict = paddlex::read_paddle_state_dict(bad_input(file));

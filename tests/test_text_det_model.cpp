@@ -8,16 +8,10 @@
 #include "paddlex/io/pickle_reader.h"
 #include "paddlex/modules/text_detection/models/text_detector.h"
 #include "paddlex/task/task.h"
+#include "tests/test_util.h"
 
 namespace paddlex::ocr {
 namespace {
-
-torch::Tensor fixture_tensor(const TensorDict& dict, const std::string& name) {
-  for (const auto& [key, value] : dict)
-    if (key == name) return value.to(torch::kFloat);
-  ADD_FAILURE() << "the fixture has no '" << name << "'";
-  return {};
-}
 
 TEST(TextDetector, EvalOutputEqualsPaddleOcrWithin1e4) {
   const std::string dir = std::string(PADDLEX_PADDLE_FIXTURES) + "/ocr";
@@ -29,8 +23,8 @@ TEST(TextDetector, EvalOutputEqualsPaddleOcrWithin1e4) {
   net->eval();
   torch::NoGradGuard no_grad;
   const auto io = read_paddle_state_dict(dir + "/PP-OCRv4_mobile_det.io.pdparams");
-  const auto expected = fixture_tensor(io, "output");
-  const auto image = fixture_tensor(io, "input");
+  const auto expected = testing::tensor_named(io, "output");
+  const auto image = testing::tensor_named(io, "input");
   const auto maps = net->forward({{"image", image}}).at("maps");
   ASSERT_EQ(maps.sizes(), expected.sizes());
   EXPECT_LE((maps - expected).abs().max().item<double>(), 1e-4);

@@ -154,13 +154,6 @@ TEST(TextRecognizer, FusedDeploymentFormMatchesTheTrainedForm) {
   EXPECT_LT((before - after).abs().max().item<double>(), 1e-4);
 }
 
-torch::Tensor fixture_tensor(const TensorDict& dict, const std::string& name) {
-  for (const auto& [key, value] : dict)
-    if (key == name) return value.to(torch::kFloat);
-  ADD_FAILURE() << "the fixture has no '" << name << "'";
-  return {};
-}
-
 // PaddleOCR's own network on PaddlePaddle (tests/data/make_ocr_fixtures.py: seeded weights and BN statistics, a
 // 36-character dict) against ours loaded from its .pdparams.
 TEST(TextRecognizer, EvalOutputEqualsPaddleOcrWithin1e4) {
@@ -172,15 +165,15 @@ TEST(TextRecognizer, EvalOutputEqualsPaddleOcrWithin1e4) {
   net->eval();
   torch::NoGradGuard no_grad;
   const auto io = read_paddle_state_dict(dir + "/PP-OCRv4_mobile_rec.io.pdparams");
-  const auto expected = fixture_tensor(io, "output");
-  const auto probs = net->forward({{"image", fixture_tensor(io, "input")}}).at("probs");
+  const auto expected = testing::tensor_named(io, "output");
+  const auto probs = net->forward({{"image", testing::tensor_named(io, "input")}}).at("probs");
   ASSERT_EQ(probs.sizes(), expected.sizes());
   EXPECT_LE((probs - expected).abs().max().item<double>(), 1e-4);
   // The outputs must be peaked for the bound to mean anything.
   EXPECT_GE(expected.max().item<double>(), 0.5);
   // And the deployment form (rep layers fused) still agrees.
   net->fold_batchnorm();
-  EXPECT_LE((net->forward({{"image", fixture_tensor(io, "input")}}).at("probs") - expected).abs().max().item<double>(),
+  EXPECT_LE((net->forward({{"image", testing::tensor_named(io, "input")}}).at("probs") - expected).abs().max().item<double>(),
             1e-4);
 }
 

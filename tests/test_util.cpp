@@ -231,6 +231,13 @@ std::vector<std::string> ml_base_args(const std::string& dataset, const std::str
           "-o", "Train.num_workers=2"};
 }
 
+torch::Tensor tensor_named(const paddlex::TensorDict& dict, const std::string& name) {
+  for (const auto& [key, value] : dict)
+    if (key == name) return value.to(torch::kFloat);
+  ADD_FAILURE() << "no tensor '" << name << "'";
+  return {};
+}
+
 std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& overrides) {
   for (const auto& o : overrides) {
     args.push_back("-o");

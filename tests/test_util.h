@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "paddlex/io/tensor_file.h"
 #include "paddlex/modules/image_classification/models/classifier.h"
 
 #include <filesystem>
@@ -50,6 +51,9 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The tensor named `name` of a weight or fixture file's tensors, as float32 (a test failure when there is none).
+torch::Tensor tensor_named(const paddlex::TensorDict& dict, const std::string& name);
 
 // Passes when `text` contains `part`; the failure shows both.
 ::testing::AssertionResult Contains(const std::string& text, const std::string& part);
