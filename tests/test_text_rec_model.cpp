@@ -3,9 +3,13 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <set>
 
+#include "paddlex/inference/onednn_runner.h"
+#include "paddlex/inference/onnx_runner.h"
 #include "paddlex/io/pickle_reader.h"
 #include "paddlex/io/tensor_file.h"
 #include "paddlex/modules/text_recognition/models/text_recognizer.h"
@@ -175,6 +179,63 @@ TEST(TextRecognizer, EvalOutputEqualsPaddleOcrWithin1e4) {
   net->fold_batchnorm();
   EXPECT_LE((net->forward({{"image", testing::tensor_named(io, "input")}}).at("probs") - expected).abs().max().item<double>(),
             1e-4);
+}
+
+// The fused recognizer exported to ONNX (PaddleOCR's weights from the fixture, so the probabilities are peaked) runs
+// as LibTorch does on the oneDNN runner and in onnxruntime, at two widths and batch sizes and the first again, and in
+// OpenCV dnn at batch 1 (OpenCV 4.6 cannot run the attention's batched MatMul beyond one image).
+TEST(TextRecognizer, OnnxExportRunsAsLibTorchInEveryRuntime) {
+  const std::string dir = std::string(PADDLEX_PADDLE_FIXTURES) + "/ocr";
+  const std::string weights = dir + "/PP-OCRv4_mobile_rec.pdparams";
+  ASSERT_TRUE(std::filesystem::exists(weights)) << weights << " is missing: scripts/paddle_fixtures.sh makes it";
+  auto net = create_text_recognizer("PP-OCRv4_mobile_rec", kClasses);
+  load_network_weights(*net, read_weights_for(*net, weights), weights);
+  net->eval();
+  net->fold_batchnorm();
+  testing::TempDir tmp("rec_onnx");
+  const std::string onnx = tmp.file("rec.onnx");
+  {
+    nn::OnnxGraph graph("rec");
+    net->to_onnx(graph);
+    graph.check();
+    std::ofstream(onnx, std::ios::binary) << graph.serialize();
+  }
+  torch::NoGradGuard no_grad;
+  const auto io = read_paddle_state_dict(dir + "/PP-OCRv4_mobile_rec.io.pdparams");
+  const std::vector<torch::Tensor> inputs = {testing::tensor_named(io, "input"), torch::rand({1, 3, 48, 320}) * 2 - 1,
+                                             testing::tensor_named(io, "input")};
+  std::vector<torch::Tensor> expected;
+  for (const auto& x : inputs) expected.push_back(net->forward({{"image", x}}).at("probs"));
+  const auto expect_close = [](const torch::Tensor& got, const torch::Tensor& want, const std::string& what) {
+    ASSERT_EQ(got.sizes(), want.sizes()) << what;
+    EXPECT_LE((got - want).abs().max().item<double>(), 1e-4) << what;
+  };
+  OnnxRunner opencv(onnx, {"image"}, {"probs"});
+  OneDnnRunner onednn(onnx, {"image"}, {"probs"});
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const auto first = inputs[i].slice(0, 0, 1);
+    expect_close(opencv.run({{"image", first}}).at("probs"), expected[i].slice(0, 0, 1),
+                 "OpenCV dnn, input " + std::to_string(i));
+    expect_close(onednn.run({{"image", inputs[i]}}).at("probs"), expected[i], "oneDNN, input " + std::to_string(i));
+  }
+  const std::string python = std::string(PADDLEX_SOURCE_DIR) + "/.venv-paddle/bin/python";
+  const auto input = inputs[1].contiguous();
+  std::ofstream(tmp.file("in.bin"), std::ios::binary)
+      .write(static_cast<const char*>(input.data_ptr()), input.numel() * sizeof(float));
+  const nlohmann::json cases = nlohmann::json::array({{{"model", onnx},
+                                                       {"input", tmp.file("in.bin")},
+                                                       {"input_name", "image"},
+                                                       {"shape", input.sizes().vec()},
+                                                       {"output", tmp.file("out.bin")},
+                                                       {"output_name", "probs"}}});
+  tmp.write("cases.json", cases.dump());
+  const std::string command = python + " " + PADDLEX_SOURCE_DIR + "/tests/data/run_onnxruntime.py " +
+                              tmp.file("cases.json") + " 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  auto got = torch::empty(expected[1].sizes(), torch::kFloat);
+  std::ifstream(tmp.file("out.bin"), std::ios::binary)
+      .read(static_cast<char*>(got.data_ptr()), got.numel() * sizeof(float));
+  expect_close(got, expected[1], "onnxruntime");
 }
 
 }  // namespace
