@@ -130,6 +130,27 @@ TEST_F(TextRecE2E, AllFiveModesAndTheModelLearns) {
   }
 }
 
+// A run of 2 epochs equals 1 epoch, a new process resuming, and 1 more, bit for bit, with every random path on:
+// RecConAug, RecAug, the per-batch height and 2 loader threads.
+TEST(TextRecResume, TwoEpochsEqualOneResumedPlusOne) {
+  TempDir temp("rec_resume");
+  const std::string dataset = make_text_rec_dataset(temp.file("data"), 16, 8);
+  const auto args = [&](const std::string& output, const std::vector<std::string>& extra) {
+    std::vector<std::string> overrides = {"Train.epochs_iters=2", "Train.rec_image_shape=[3,48,64]",
+                                          "Train.multi_scale_heights=[32,48]", "Train.num_workers=2",
+                                          "Train.warmup_steps=1"};
+    overrides.insert(overrides.end(), extra.begin(), extra.end());
+    return with(rec_args(dataset, output, "train"), overrides);
+  };
+  const std::string full = temp.file("full"), resumed = temp.file("resumed");
+  auto first = run_main(args(full, {}));
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  auto second = run_main(args(resumed, {"Train.resume_path=" + full + "/epoch_1"}));
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_TRUE(Contains(second.output, "Resumed from")) << second.output;
+  expect_same_tensors(full + "/latest/model.pt", resumed + "/latest/model.pt");
+}
+
 TEST_F(TextRecE2E, BadDatasetsAreNamedFileAndLine) {
   std::ofstream(dataset_ + "/train.txt", std::ios::app) << "images/line0.png 12\n"     // no tab
                                                         << "images/missing.png\t12\n"  // no image
