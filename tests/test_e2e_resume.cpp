@@ -72,18 +72,6 @@ INSTANTIATE_TEST_SUITE_P(Schedules, ResumeE2E,
                                            ResumeCase{true, false, true}, ResumeCase{true, true, true}),
                          case_name);
 
-// The metrics of the last evaluation in a run's metrics.jsonl.
-nlohmann::json last_eval(const std::string& output) {
-  std::ifstream in(output + "/metrics.jsonl");
-  std::string line;
-  nlohmann::json last;
-  while (std::getline(in, line)) {
-    auto r = nlohmann::json::parse(line);
-    if (r["type"] == "eval") last = r["metrics"];
-  }
-  return last;
-}
-
 // Each of two Gloo ranks evaluates its share of the val batches; merged, the metrics equal a single process's
 // evaluation of the same checkpoint exactly.
 TEST(DistributedEvaluationE2E, TwoRanksEqualOneProcess) {

@@ -151,6 +151,27 @@ TEST(TextRecResume, TwoEpochsEqualOneResumedPlusOne) {
   expect_same_tensors(full + "/latest/model.pt", resumed + "/latest/model.pt");
 }
 
+// Two Gloo ranks each evaluate a share of the val lines; merged, acc and norm_edit_dis equal one process's bit for
+// bit (13 lines at batch 4: uneven shares and a short last batch).
+TEST(TextRecDistributed, TwoRanksEvaluateAsOneProcess) {
+  TempDir temp("rec_dist");
+  const std::string dataset = make_text_rec_dataset(temp.file("data"), 16, 13);
+  const std::string out = temp.file("out");
+  const std::vector<std::string> small = {"Train.rec_image_shape=[3,48,64]", "Train.multi_scale_heights=[48]",
+                                          "Train.batch_size=4"};
+  auto overrides = small;
+  overrides.insert(overrides.end(), {"Global.device=cpu:0,1", "Train.epochs_iters=2", "Global.dist_timeout=60"});
+  auto train = run_main(with(rec_args(dataset, out, "train"), overrides));
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  const nlohmann::json distributed = last_eval(out);
+  ASSERT_TRUE(distributed.contains("norm_edit_dis")) << distributed.dump();
+  auto eval_overrides = small;
+  eval_overrides.push_back("Evaluate.weight_path=" + out + "/latest");
+  auto eval = run_main(with(rec_args(dataset, out, "evaluate"), eval_overrides));
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  EXPECT_EQ(distributed, read_json(out + "/evaluate_result.json")["metrics"]);
+}
+
 TEST_F(TextRecE2E, BadDatasetsAreNamedFileAndLine) {
   std::ofstream(dataset_ + "/train.txt", std::ios::app) << "images/line0.png 12\n"     // no tab
                                                         << "images/missing.png\t12\n"  // no image

@@ -231,6 +231,17 @@ std::vector<std::string> ml_base_args(const std::string& dataset, const std::str
           "-o", "Train.num_workers=2"};
 }
 
+nlohmann::json last_eval(const std::string& output) {
+  std::ifstream in(output + "/metrics.jsonl");
+  std::string line;
+  nlohmann::json last;
+  while (std::getline(in, line)) {
+    auto r = nlohmann::json::parse(line);
+    if (r["type"] == "eval") last = r["metrics"];
+  }
+  return last;
+}
+
 torch::Tensor tensor_named(const paddlex::TensorDict& dict, const std::string& name) {
   for (const auto& [key, value] : dict)
     if (key == name) return value.to(torch::kFloat);

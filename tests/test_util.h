@@ -52,6 +52,9 @@ class TempDir {
   std::string path_;
 };
 
+// The metrics of the last evaluation in the metrics.jsonl of the run that wrote `output`.
+nlohmann::json last_eval(const std::string& output);
+
 // The tensor named `name` of a weight or fixture file's tensors, as float32 (a test failure when there is none).
 torch::Tensor tensor_named(const paddlex::TensorDict& dict, const std::string& name);
 
