@@ -160,15 +160,21 @@ TEST(TextRecognizer, FusedDeploymentFormMatchesTheTrainedForm) {
 
 // PaddleOCR's own network on PaddlePaddle (tests/data/make_ocr_fixtures.py: seeded weights and BN statistics, a
 // 36-character dict) against ours loaded from its .pdparams.
-TEST(TextRecognizer, EvalOutputEqualsPaddleOcrWithin1e4) {
-  const std::string dir = std::string(PADDLEX_PADDLE_FIXTURES) + "/ocr";
-  const std::string weights = dir + "/PP-OCRv4_mobile_rec.pdparams";
+const std::string kFixtureDir = std::string(PADDLEX_PADDLE_FIXTURES) + "/ocr";
+
+// Loads the weights of PaddleOCR's fixture network into `net` and puts it in eval mode.
+void load_fixture_weights(Network& net) {
+  const std::string weights = kFixtureDir + "/PP-OCRv4_mobile_rec.pdparams";
   ASSERT_TRUE(std::filesystem::exists(weights)) << weights << " is missing: scripts/paddle_fixtures.sh makes it";
+  load_network_weights(net, read_weights_for(net, weights), weights);
+  net.eval();
+}
+
+TEST(TextRecognizer, EvalOutputEqualsPaddleOcrWithin1e4) {
   auto net = create_text_recognizer("PP-OCRv4_mobile_rec", kClasses);
-  load_network_weights(*net, read_weights_for(*net, weights), weights);
-  net->eval();
+  ASSERT_NO_FATAL_FAILURE(load_fixture_weights(*net));
   torch::NoGradGuard no_grad;
-  const auto io = read_paddle_state_dict(dir + "/PP-OCRv4_mobile_rec.io.pdparams");
+  const auto io = read_paddle_state_dict(kFixtureDir + "/PP-OCRv4_mobile_rec.io.pdparams");
   const auto expected = testing::tensor_named(io, "output");
   const auto probs = net->forward({{"image", testing::tensor_named(io, "input")}}).at("probs");
   ASSERT_EQ(probs.sizes(), expected.sizes());
@@ -185,12 +191,8 @@ TEST(TextRecognizer, EvalOutputEqualsPaddleOcrWithin1e4) {
 // as LibTorch does on the oneDNN runner and in onnxruntime, at two widths and batch sizes and the first again, and in
 // OpenCV dnn at batch 1 (OpenCV 4.6 cannot run the attention's batched MatMul beyond one image).
 TEST(TextRecognizer, OnnxExportRunsAsLibTorchInEveryRuntime) {
-  const std::string dir = std::string(PADDLEX_PADDLE_FIXTURES) + "/ocr";
-  const std::string weights = dir + "/PP-OCRv4_mobile_rec.pdparams";
-  ASSERT_TRUE(std::filesystem::exists(weights)) << weights << " is missing: scripts/paddle_fixtures.sh makes it";
   auto net = create_text_recognizer("PP-OCRv4_mobile_rec", kClasses);
-  load_network_weights(*net, read_weights_for(*net, weights), weights);
-  net->eval();
+  ASSERT_NO_FATAL_FAILURE(load_fixture_weights(*net));
   net->fold_batchnorm();
   testing::TempDir tmp("rec_onnx");
   const std::string onnx = tmp.file("rec.onnx");
@@ -201,7 +203,7 @@ TEST(TextRecognizer, OnnxExportRunsAsLibTorchInEveryRuntime) {
     std::ofstream(onnx, std::ios::binary) << graph.serialize();
   }
   torch::NoGradGuard no_grad;
-  const auto io = read_paddle_state_dict(dir + "/PP-OCRv4_mobile_rec.io.pdparams");
+  const auto io = read_paddle_state_dict(kFixtureDir + "/PP-OCRv4_mobile_rec.io.pdparams");
   const std::vector<torch::Tensor> inputs = {testing::tensor_named(io, "input"), torch::rand({1, 3, 48, 320}) * 2 - 1,
                                              testing::tensor_named(io, "input")};
   std::vector<torch::Tensor> expected;

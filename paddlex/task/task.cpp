@@ -26,6 +26,33 @@ std::string dataset_root(const Config& cfg) {
   return root;
 }
 
+ModelInfo configured_model(const Config& cfg, const std::string& task, YAML::Node attributes, YAML::Node transforms) {
+  ModelInfo m;
+  m.model_name = cfg.get_string("Global.model");
+  m.task = task;
+  m.attributes = std::move(attributes);
+  m.transforms = std::move(transforms);
+  return m;
+}
+
+std::string paddle_weights_attribute_file(const Config& cfg, const std::string& weights, const std::string& what,
+                                          const std::string& dataset_file) {
+  constexpr const char* kPaddleXCopy = "label_dict.txt";
+  fs::path dir = fs::absolute(weights).parent_path();
+  for (int up = 0; up < 2; ++up, dir = dir.parent_path())
+    if (fs::is_regular_file(dir / kPaddleXCopy)) return (dir / kPaddleXCopy).string();
+  const bool have_dataset = !cfg.is_null("Global.dataset_dir");
+  if (have_dataset && fs::is_regular_file(fs::path(dataset_root(cfg)) / dataset_file))
+    return (fs::path(dataset_root(cfg)) / dataset_file).string();
+  throw RunError("'" + weights + "' holds PaddlePaddle weights without " + what +
+                 " this engine keeps in model.yml, and none was found: no label_dict.txt next to them or in the "
+                 "PaddleX output directory above, and " +
+                 (have_dataset ? "no " + dataset_file + " in Global.dataset_dir ('" +
+                                     cfg.get_string("Global.dataset_dir") + "')"
+                               : std::string("Global.dataset_dir is not set")) +
+                 ". Copy the label_dict.txt of the PaddleX run next to the weights, or set Global.dataset_dir");
+}
+
 TensorDict read_weights_for(const Network& network, const std::string& path) {
   if (!is_paddle_weight_file(path)) return load_tensor_dict(path);
   return from_paddle_layout(network, network.paddle_name_prefixes(), read_paddle_state_dict(path));

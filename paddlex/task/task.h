@@ -125,6 +125,16 @@ class Task {
 // Global.dataset_dir, which must name a directory (ConfigError when unset, RunError when not a directory).
 std::string dataset_root(const Config& cfg);
 
+// The model Global.model names, of task `task`, with the task's `attributes` and eval `transforms`: the ModelInfo
+// of a model about to be trained, or of bare PaddlePaddle weights.
+ModelInfo configured_model(const Config& cfg, const std::string& task, YAML::Node attributes, YAML::Node transforms);
+
+// The file holding the attributes of PaddlePaddle weights `weights` (what `what` says, e.g. "the class list"):
+// the label_dict.txt PaddleX writes into its output directory, next to the weights or one level above, else
+// `dataset_file` in Global.dataset_dir. Throws RunError saying where it looked and what to do.
+std::string paddle_weights_attribute_file(const Config& cfg, const std::string& weights, const std::string& what,
+                                          const std::string& dataset_file);
+
 // The weights in `path` in `network`'s names and layouts: our model.pt and PyTorch state_dicts as stored,
 // PaddlePaddle files (.pdparams, .pdema) converted (io/paddle_layout.h). Throws RunError naming the file.
 TensorDict read_weights_for(const Network& network, const std::string& path);

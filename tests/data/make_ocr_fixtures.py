@@ -601,6 +601,17 @@ def upsample(x, factor):
     return F.upsample(x, scale_factor=factor, mode="nearest", align_mode=1)
 
 
+def top_down(ins_conv, inp_conv, x):
+    """The FPN part both necks share: lateral convs, top-down sums with nearest x2 upsampling, output convs ->
+    the maps of levels 5, 4, 3, 2."""
+    c2, c3, c4, c5 = x
+    in5, in4, in3, in2 = ins_conv[3](c5), ins_conv[2](c4), ins_conv[1](c3), ins_conv[0](c2)
+    out4 = in4 + upsample(in5, 2)
+    out3 = in3 + upsample(out4, 2)
+    out2 = in2 + upsample(out3, 2)
+    return inp_conv[3](in5), inp_conv[2](out4), inp_conv[1](out3), inp_conv[0](out2)
+
+
 class RSEFPN(nn.Layer):
     """ins_conv[i] = RSELayer(C_i -> out, 1x1), inp_conv[i] = RSELayer(out -> out/4, 3x3); top-down sums with
     nearest x2 upsampling; the four maps upsampled to stride 4 and concatenated [p5, p4, p3, p2]."""
@@ -612,12 +623,7 @@ class RSEFPN(nn.Layer):
         self.inp_conv = nn.LayerList([RSELayer(out_channels, out_channels // 4, 3, shortcut) for _ in in_channels])
 
     def forward(self, x):
-        c2, c3, c4, c5 = x
-        in5, in4, in3, in2 = self.ins_conv[3](c5), self.ins_conv[2](c4), self.ins_conv[1](c3), self.ins_conv[0](c2)
-        out4 = in4 + upsample(in5, 2)
-        out3 = in3 + upsample(out4, 2)
-        out2 = in2 + upsample(out3, 2)
-        p5, p4, p3, p2 = self.inp_conv[3](in5), self.inp_conv[2](out4), self.inp_conv[1](out3), self.inp_conv[0](out2)
+        p5, p4, p3, p2 = top_down(self.ins_conv, self.inp_conv, x)
         return paddle.concat([upsample(p5, 8), upsample(p4, 4), upsample(p3, 2), p2], axis=1)
 
 
@@ -671,12 +677,7 @@ class LKPAN(nn.Layer):
                 setattr(self, f"incl{i}", IntraCLBlock(inner, reduce_factor=2))
 
     def forward(self, x):
-        c2, c3, c4, c5 = x
-        in5, in4, in3, in2 = self.ins_conv[3](c5), self.ins_conv[2](c4), self.ins_conv[1](c3), self.ins_conv[0](c2)
-        out4 = in4 + upsample(in5, 2)
-        out3 = in3 + upsample(out4, 2)
-        out2 = in2 + upsample(out3, 2)
-        f5, f4, f3, f2 = self.inp_conv[3](in5), self.inp_conv[2](out4), self.inp_conv[1](out3), self.inp_conv[0](out2)
+        f5, f4, f3, f2 = top_down(self.ins_conv, self.inp_conv, x)
         pan3 = f3 + self.pan_head_conv[0](f2)
         pan4 = f4 + self.pan_head_conv[1](pan3)
         pan5 = f5 + self.pan_head_conv[2](pan4)

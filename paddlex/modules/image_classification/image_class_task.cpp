@@ -164,14 +164,7 @@ TaskData ImageClassTask::load_data(const Config& cfg, const ModelInfo* trained) 
     return out;
   };
   TaskData data;
-  if (trained) {
-    data.model = *trained;
-  } else {
-    data.model.model_name = cfg.get_string("Global.model");
-    data.model.task = name();
-    data.model.attributes = classes.to_attributes();
-    data.model.transforms = eval_ops(cfg);
-  }
+  data.model = trained ? *trained : configured_model(cfg, name(), classes.to_attributes(), eval_ops(cfg));
   data.val = std::make_shared<ImageListSource>(
       labeled(val), ImagePipeline::parse(data.model.transforms, trained ? "model.yml Transforms" : "eval transforms"));
   if (!trained) {
@@ -184,28 +177,11 @@ TaskData ImageClassTask::load_data(const Config& cfg, const ModelInfo* trained) 
 }
 
 ModelInfo ImageClassTask::model_for_paddle_weights(const Config& cfg, const std::string& weights) const {
-  std::string label_file;
-  fs::path dir = fs::absolute(weights).parent_path();
-  for (int up = 0; up < 2 && label_file.empty(); ++up, dir = dir.parent_path())
-    if (fs::is_regular_file(dir / "label_dict.txt")) label_file = (dir / "label_dict.txt").string();
-  const bool have_dataset = !cfg.is_null("Global.dataset_dir");
-  if (label_file.empty() && have_dataset && fs::is_regular_file(fs::path(dataset_root(cfg)) / "label.txt"))
-    label_file = (fs::path(dataset_root(cfg)) / "label.txt").string();
-  if (label_file.empty())
-    throw RunError("'" + weights + "' holds PaddlePaddle weights without the class list this engine keeps in "
-                   "model.yml, and none was found: no label_dict.txt next to them or in the PaddleX output "
-                   "directory above, and " +
-                   (have_dataset ? "no label.txt in Global.dataset_dir ('" + cfg.get_string("Global.dataset_dir") + "')"
-                                 : std::string("Global.dataset_dir is not set")) +
-                   ". Copy the label_dict.txt of the PaddleX run next to the weights, or set Global.dataset_dir");
+  const std::string label_file = paddle_weights_attribute_file(cfg, weights, "the class list", "label.txt");
   Problems problems;
   const auto labels = read_label_file(label_file, problems);
   if (!problems.empty()) throw RunError("bad class list:\n" + problems.summary());
-  ModelInfo m;
-  m.model_name = cfg.get_string("Global.model");
-  m.task = name();
-  m.attributes = ClassLabels::for_training(cfg, labels).to_attributes();
-  m.transforms = eval_ops(cfg);
+  ModelInfo m = configured_model(cfg, name(), ClassLabels::for_training(cfg, labels).to_attributes(), eval_ops(cfg));
   Log::info("PaddlePaddle weights '" + weights + "' as " + m.model_name + " with the " +
             count(static_cast<int64_t>(labels.size()), "class") + " of '" + label_file + "'");
   return m;

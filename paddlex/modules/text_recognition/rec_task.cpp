@@ -364,14 +364,8 @@ TaskData TextRecTask::load_data(const Config& cfg, const ModelInfo* trained) con
   options.image_shape = attributes.image_shape;
   options.max_text_length = attributes.max_text_length;
   TaskData data;
-  if (trained) {
-    data.model = *trained;
-  } else {
-    data.model.model_name = cfg.get_string("Global.model");
-    data.model.task = name();
-    data.model.attributes = attributes.to_attributes();
-    data.model.transforms = eval_transforms(attributes);
-  }
+  data.model =
+      trained ? *trained : configured_model(cfg, name(), attributes.to_attributes(), eval_transforms(attributes));
   data.val = std::make_shared<TextRecSource>(encoded_lines(val, *dict, attributes.max_text_length, root + "/val.txt"),
                                              dict, options, false);
   if (!trained) {
@@ -387,26 +381,9 @@ TaskData TextRecTask::load_data(const Config& cfg, const ModelInfo* trained) con
 }
 
 ModelInfo TextRecTask::model_for_paddle_weights(const Config& cfg, const std::string& weights) const {
-  std::string dict_file;
-  fs::path dir = fs::absolute(weights).parent_path();
-  for (int up = 0; up < 2 && dict_file.empty(); ++up, dir = dir.parent_path())
-    if (fs::is_regular_file(dir / kLabelDictFile)) dict_file = (dir / kLabelDictFile).string();
-  const bool have_dataset = !cfg.is_null("Global.dataset_dir");
-  if (dict_file.empty() && have_dataset && fs::is_regular_file(fs::path(dataset_root(cfg)) / kDictFile))
-    dict_file = (fs::path(dataset_root(cfg)) / kDictFile).string();
-  if (dict_file.empty())
-    throw RunError("'" + weights +
-                   "' holds PaddlePaddle weights without the character dict this engine keeps in "
-                   "model.yml, and none was found: no label_dict.txt next to them or in the PaddleX output directory "
-                   "above, and " +
-                   (have_dataset ? "no dict.txt in Global.dataset_dir" : std::string("Global.dataset_dir is not set")) +
-                   ". Copy the label_dict.txt of the PaddleX run next to the weights, or set Global.dataset_dir");
+  const std::string dict_file = paddle_weights_attribute_file(cfg, weights, "the character dict", kDictFile);
   const auto attributes = attributes_from_config(cfg, read_dict_lines(dict_file));
-  ModelInfo m;
-  m.model_name = cfg.get_string("Global.model");
-  m.task = name();
-  m.attributes = attributes.to_attributes();
-  m.transforms = eval_transforms(attributes);
+  ModelInfo m = configured_model(cfg, name(), attributes.to_attributes(), eval_transforms(attributes));
   Log::info("PaddlePaddle weights '" + weights + "' as " + m.model_name + " with the " +
             count(static_cast<int64_t>(attributes.dict_lines.size()), "character") + " of '" + dict_file + "'");
   return m;
